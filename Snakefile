@@ -1,0 +1,24 @@
+# Wadia et al. (Science 2026), "A shared code for perceiving and imagining objects in human
+# ventral temporal cortex", reproduced as one rebuildable DAG. See README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/preprocess.smk"
+include: "rules/report.smk"
+
+
+report: "report/workflow.rst"
+
+
+rule all:
+    """Everything the default run builds: per-session tables and QC notebooks, and the summary."""
+    default_target: True
+    input:
+        final_targets(),

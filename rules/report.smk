@@ -1,0 +1,69 @@
+# Report notebooks (papermill): per-session QC and the cohort summary, registered in the report.
+
+
+rule recorded_units:
+    """Stack every session's unit table into one cohort table of recorded units."""
+    input:
+        expand("results/sessions/{session}/units.parquet", session=sorted(SESSIONS)),
+    output:
+        "results/tables/recorded_units.parquet",
+    log:
+        "logs/recorded_units.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/recorded_units.py"
+
+
+rule qc_session:
+    """Per-session QC notebook: unit counts by area, rate and ISI distributions, example rasters."""
+    input:
+        notebook=NOTEBOOKS / "qc_session.ipynb",
+        units="results/sessions/{session}/units.parquet",
+        trials="results/sessions/{session}/trials.parquet",
+        spikes="results/sessions/{session}/spikes.parquet",
+    output:
+        ipynb="results/qc/{session}.ipynb",
+        html=report(
+            "results/qc/{session}.html",
+            caption="../report/qc_session.rst",
+            category="Quality control",
+            labels={"session": "{session}"},
+        ),
+    params:
+        notebook=lambda wc, input: dict(session=wc.session, units=input.units, trials=input.trials,
+                                        spikes=input.spikes, example_units=config["qc"]["example_units"]),
+        src_dir=SRC_DIR,
+        simulated=SIMULATED,
+    log:
+        stdout="logs/qc_session/{session}.log",
+        notebook="logs/qc_session/{session}.ipynb",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/run_notebook.py"
+
+
+rule summary:
+    """Cohort summary notebook: recorded units by session and area, and on simulated data the
+    planted design beside the paper's numbers."""
+    input:
+        notebook=NOTEBOOKS / "summary.ipynb",
+        units="results/tables/recorded_units.parquet",
+        trials=expand("results/sessions/{session}/trials.parquet", session=sorted(SESSIONS)),
+        truth=[f"{SYNTH_DIR}/truth/units.parquet"] if SIMULATED else [],
+    output:
+        ipynb="results/figures/summary.ipynb",
+        html=report("results/figures/summary.html", caption="../report/summary.rst", category="Summary"),
+    params:
+        notebook=lambda wc, input: dict(units=input.units, trials=list(input.trials),
+                                        truth=input.truth[0] if input.truth else ""),
+        src_dir=SRC_DIR,
+        simulated=SIMULATED,
+    log:
+        stdout="logs/summary/summary.log",
+        notebook="logs/summary/summary.ipynb",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/run_notebook.py"

@@ -1,0 +1,17 @@
+"""Rule dandi_manifest: resolve the pinned dandiset's asset list once, for committing."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+from vtc_imagery.dandi import resolve_manifest  # noqa: E402
+from vtc_imagery.runner import run_rule  # noqa: E402
+
+
+def main(smk):
+    p = smk.params
+    manifest = resolve_manifest(p.dandiset_id, p.version, p.glob, p.api_url)
+    manifest.to_csv(smk.output[0], sep="\t", index=False)
+    print(f"DANDI:{p.dandiset_id}/{p.version}: {len(manifest)} assets -> {smk.output[0]}; commit it",
+          file=sys.stderr)
+
+
+run_rule(snakemake, main)  # noqa: F821

@@ -1,0 +1,26 @@
+"""Rule nwb_to_tables: one session's NWB -> units, trials and aligned-spike Parquet tables."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+from vtc_imagery.io import write_parquet_atomic  # noqa: E402
+from vtc_imagery.nwb.read import AreaPatterns, read_session  # noqa: E402
+from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.tables import session_tables  # noqa: E402
+
+
+def main(smk):
+    a = smk.params.areas
+    patterns = AreaPatterns(vtc=a["vtc_pattern"], left=a["left_pattern"], right=a["right_pattern"])
+    windows = {phase: (w["pre"], w["post"]) for phase, w in smk.params.alignment.items()}
+    content = read_session(smk.input.nwb)
+    units, trials, spikes = session_tables(content, smk.wildcards.session, patterns,
+                                           smk.params.isi_threshold_ms / 1000.0, windows)
+    # All three are written only after the whole file has been read and checked.
+    write_parquet_atomic(units, smk.output.units)
+    write_parquet_atomic(trials, smk.output.trials)
+    write_parquet_atomic(spikes, smk.output.spikes)
+    print(f"{smk.input.nwb}: {len(units)} units, {len(trials)} trials, {len(spikes)} aligned spikes",
+          file=sys.stderr)
+
+
+run_rule(snakemake, main)  # noqa: F821

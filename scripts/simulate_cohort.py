@@ -1,0 +1,18 @@
+"""Rule simulate_cohort: write the virtual cohort (SIMULATED data) under params.out_dir."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.simulate import get_profile, simulate_cohort  # noqa: E402
+
+
+def main(smk):
+    p = smk.params
+    profile = get_profile(p.profile, axis_tuned_fraction=p.axis_tuned_fraction,
+                          other_responsive_fraction=p.other_responsive_fraction,
+                          reactivated_fraction=p.reactivated_fraction)
+    paths = simulate_cohort(profile, p.seed, p.out_dir, jobs=smk.threads)
+    print(f"SIMULATED cohort '{profile.name}' (seed {p.seed}): {len(paths)} sessions", file=sys.stderr)
+
+
+run_rule(snakemake, main)  # noqa: F821

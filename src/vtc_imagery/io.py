@@ -1,0 +1,33 @@
+"""Atomic writes: a file appears under its final name only when it is complete."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a hidden temporary path beside `path`; rename it into place if the block succeeds.
+
+    The temporary name keeps the suffix (pynwb warns about files not ending in .nwb) and starts
+    with a dot, so globs such as sub-*/*.nwb never pick up a half-written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet_atomic(table: pd.DataFrame, path: str | Path) -> None:
+    """Write `table` to `path` (zstd Parquet, no index) atomically."""
+    with atomic_path(path) as tmp:
+        table.to_parquet(tmp, index=False, compression="zstd")

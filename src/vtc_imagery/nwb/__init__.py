@@ -1,0 +1,1 @@
+"""Reading and writing NWB files in the Rutishauser lab's DANDI conventions."""

@@ -1,0 +1,154 @@
+"""Read a session's NWB file into plain tables, tolerating both of the lab's published layouts.
+
+NWB is read here once; everything downstream works on the tables this returns. Any missing or
+malformed piece raises InputDataError with a message that names the file and what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..categories import category_of
+from ..errors import InputDataError
+
+PHASES = ("screening", "encoding", "distractor", "imagery", "synthetic")
+
+
+@dataclass(frozen=True)
+class AreaPatterns:
+    """Regular expressions (case-sensitive; use (?i:...) for parts that are not) that map an
+    electrode `location` label to area and hemisphere. The defaults cover the lab's label styles:
+    ventral_temporal_cortex_left, LVTC, RFFA, Right fusiform gyrus, hippocampus_right, Left amygdala."""
+
+    vtc: str = r"(?i:ventral_temporal|fusiform)|VTC|FFA"
+    left: str = r"(?i:left)|^L(?=[A-Z])"
+    right: str = r"(?i:right)|^R(?=[A-Z])"
+
+    def area(self, location: str) -> str:
+        if re.search(self.vtc, location):
+            return "VTC"
+        stripped = re.sub(r"[_ ]?(left|right)[_ ]?", "", location, flags=re.IGNORECASE)
+        return stripped or location
+
+    def hemisphere(self, location: str) -> str:
+        if re.search(self.left, location):
+            return "L"
+        if re.search(self.right, location):
+            return "R"
+        return ""
+
+
+@dataclass(frozen=True)
+class SessionContent:
+    subject_id: str
+    session_description: str
+    units: pd.DataFrame  # unit_index, cluster_id, location (one row per unit, file order)
+    spike_times: list[np.ndarray]  # per unit, ascending, s
+    trials: pd.DataFrame  # start_time, stop_time, stim_id, stim_category, stim_phase, block, cue, pairing
+
+
+def read_session(path: str | Path) -> SessionContent:
+    """Materialise units, spike times and trials of one NWB file (pynwb- or matnwb-written)."""
+    from pynwb import NWBHDF5IO  # slow import; keep module import cheap for the Snakefile
+
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError(f"{path}: file not found")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with NWBHDF5IO(str(path), "r", load_namespaces=True) as io:
+                nwb = io.read()
+                return _materialise(path, nwb)
+    except InputDataError:
+        raise
+    except Exception as exc:  # h5py/hdmf raise many types for truncated or corrupt files
+        raise InputDataError(f"{path}: cannot be read as an NWB file ({type(exc).__name__}: {exc})") from exc
+
+
+def _materialise(path: Path, nwb) -> SessionContent:
+    units = nwb.units
+    if units is None:
+        raise InputDataError(f"{path}: no units table (/units) in the file")
+    for col in ("spike_times", "electrodes"):
+        if col not in units.colnames:
+            raise InputDataError(f"{path}: the units table lacks the required column '{col}'")
+    if nwb.electrodes is None or "location" not in nwb.electrodes.colnames:
+        raise InputDataError(f"{path}: the electrodes table or its 'location' column is missing")
+    if nwb.trials is None:
+        raise InputDataError(f"{path}: no trials table (/intervals/trials) in the file")
+
+    locations = np.asarray(nwb.electrodes["location"].data[:]).astype(str)
+    rows = unit_electrode_rows(units)
+    spikes = _spike_trains(units)
+    cluster = (np.asarray(units["clusterID_orig"].data[:], dtype=np.float64).astype(np.int64)
+               if "clusterID_orig" in units.colnames else np.full(len(rows), -1))
+    table = pd.DataFrame({
+        "unit_index": np.arange(len(rows), dtype=np.int64),
+        "cluster_id": cluster,
+        "location": [locations[r[0]] if len(r) else "unknown" for r in rows],
+    })
+    trials = _trials(path, nwb)
+    subject = nwb.subject.subject_id if nwb.subject is not None else ""
+    return SessionContent(str(subject), str(nwb.session_description), table, spikes, trials)
+
+
+def unit_electrode_rows(units) -> list[np.ndarray]:
+    """Electrode-row indices per unit, for ragged (pynwb) and flat (matnwb) `units.electrodes`."""
+    from hdmf.common import VectorIndex
+
+    col = units["electrodes"]
+    if isinstance(col, VectorIndex):
+        ends = np.asarray(col.data[:], dtype=np.int64)
+        target = np.asarray(col.target.data[:], dtype=np.int64)
+        return np.split(target, ends[:-1])
+    return [np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in col.data[:]]
+
+
+def _spike_trains(units) -> list[np.ndarray]:
+    index = units["spike_times"]
+    ends = np.asarray(index.data[:], dtype=np.int64)
+    flat = np.asarray(index.target.data[:], dtype=np.float64)
+    return [np.sort(t) for t in np.split(flat, ends[:-1])]
+
+
+def _trials(path: Path, nwb) -> pd.DataFrame:
+    df = nwb.trials.to_dataframe(index=True)
+    for col in ("start_time", "stop_time"):
+        if col not in df.columns:
+            raise InputDataError(f"{path}: the trials table lacks the required column '{col}'")
+    out = pd.DataFrame({"start_time": df.start_time.to_numpy(np.float64),
+                        "stop_time": df.stop_time.to_numpy(np.float64)})
+    if "stim_id" in df.columns:
+        out["stim_id"] = df.stim_id.to_numpy(np.int64)
+    elif "StimulusPresentation" in nwb.stimulus:
+        # 000469 layout: 0-based indices into order_of_images; names carry the picture id (gaps allowed).
+        series = nwb.stimulus["StimulusPresentation"]
+        names = [im.name for im in series.indexed_images.order_of_images.data[:]]
+        idx = np.asarray(series.data[:], dtype=np.int64)
+        if len(idx) != len(out):
+            raise InputDataError(f"{path}: StimulusPresentation has {len(idx)} entries but the trials table "
+                                 f"has {len(out)} rows")
+        out["stim_id"] = [int(names[k].rsplit("_", 1)[-1]) for k in idx]
+    else:
+        raise InputDataError(f"{path}: the trials table lacks the required column 'stim_id' and the file has "
+                             "no /stimulus/presentation/StimulusPresentation to take it from")
+    out["stim_category"] = (df.stim_category.astype(str).to_numpy() if "stim_category" in df.columns
+                            else category_of(out.stim_id.to_numpy()))
+    if "stim_phase" in df.columns:
+        out["stim_phase"] = df.stim_phase.astype(str).to_numpy()
+    else:
+        prefix = str(nwb.session_description).split(":", 1)[0].strip().lower()
+        out["stim_phase"] = prefix if prefix in PHASES else "screening"
+    unknown = sorted(set(out.stim_phase) - set(PHASES))
+    if unknown:
+        raise InputDataError(f"{path}: trials.stim_phase has values {unknown} outside {list(PHASES)}")
+    for col, missing in (("block", -1), ("cue", 0), ("pairing", -1)):
+        out[col] = df[col].to_numpy(np.int64) if col in df.columns else missing
+    return out.sort_values("start_time", kind="stable").reset_index(drop=True)

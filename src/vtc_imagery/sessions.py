@@ -1,0 +1,37 @@
+"""The session list of a run, known at parse time: session name -> NWB path (workdir-relative)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .dandi import read_manifest, session_name
+from .errors import InputDataError
+from .simulate.profiles import get_profile
+
+
+def session_inputs(config: dict) -> dict[str, str]:
+    """Map each session of the configured source to the NWB path its tables are made from."""
+    source = config["source"]
+    if source == "synthetic":
+        profile = get_profile(config["simulation"]["profile"])
+        return {s.name: f"data/synthetic/{profile.name}/{s.path}" for s in profile.sessions()}
+    if source == "dandi":
+        d = config["dandi"]
+        manifest = read_manifest(d["manifest"])
+        return {s: f"data/dandi/{d['dandiset_id']}/{d['version']}/{s}.nwb" for s in manifest.session}
+    return {name: f"data/local/{name}.nwb" for name in local_sources(config)}
+
+
+def local_sources(config: dict) -> dict[str, str]:
+    """For source local: session name -> absolute path of the user's file (found recursively)."""
+    folder = Path(config["local"]["folder"])
+    files = sorted(p for p in folder.rglob("*.nwb") if not p.name.startswith("."))
+    if not files:
+        raise InputDataError(f"{folder}: no *.nwb files found (config key 'local.folder')")
+    names: dict[str, str] = {}
+    for f in files:
+        name = session_name(str(f.relative_to(folder)))
+        if name in names:
+            raise InputDataError(f"{folder}: two files give the session name {name!r}: {names[name]} and {f}")
+        names[name] = str(f.resolve())
+    return names
