@@ -29,7 +29,12 @@ wildcard_constraints:
 
 
 def final_targets():
-    """The default run's outputs: tables and QC per session, and the summary notebook."""
+    """The default run's outputs: tables and QC per session, and the summary notebook. For a
+    dandiset without a frozen manifest, the manifest alone (commit it, then run again)."""
+    if config["source"] == "dandi" and not SESSIONS:
+        logger.warning(f"No DANDI manifest at {config['dandi']['manifest']}: this run only resolves it. "
+                       "Review and commit it, then run again to download and analyse the sessions.")
+        return [config["dandi"]["manifest"]]
     return [
         *expand("results/sessions/{session}/{table}.parquet", session=sorted(SESSIONS),
                 table=["units", "trials", "spikes"]),

@@ -52,3 +52,12 @@ def test_a_wrong_key_or_value_is_named(schema, config, key):
 def test_a_draft_dandiset_version_is_refused(schema):
     with pytest.raises(ConfigError, match="draft"):
         validate_config({"source": "dandi", "dandi": {"dandiset_id": "000207", "version": "draft"}}, schema)
+
+
+def test_values_given_as_strings_on_the_command_line_take_the_schemas_type(schema):
+    config = validate_config({"simulation": {"seed": "5", "axis_tuned_fraction": "0", "reactivated_fraction": "null"},
+                              "qc": {"isi_threshold_ms": "2.5"}}, schema)
+    assert config["simulation"]["seed"] == 5 and config["simulation"]["axis_tuned_fraction"] == 0.0
+    assert config["simulation"]["reactivated_fraction"] is None and config["qc"]["isi_threshold_ms"] == 2.5
+    with pytest.raises(ConfigError, match="'simulation.seed'"):
+        validate_config({"simulation": {"seed": "five"}}, schema)

@@ -35,8 +35,28 @@ def _fill_defaults(node: dict, schema: dict, root: dict) -> None:
         sub = _resolve(sub, root)
         if key not in node and "default" in sub:
             node[key] = copy.deepcopy(sub["default"])
+        if isinstance(node.get(key), str):
+            node[key] = _coerce(node[key], sub.get("type", []))
         if isinstance(node.get(key), dict) and sub.get("type") == "object":
             _fill_defaults(node[key], sub, root)
+
+
+def _coerce(value: str, types: str | list[str]) -> Any:
+    """`--config a={b: 5}` hands nested values over as strings; read them as the schema's type."""
+    types = [types] if isinstance(types, str) else types
+    if "string" in types:
+        return value
+    if "null" in types and value.strip().lower() in ("null", "none", "~"):
+        return None
+    if "boolean" in types and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    for kind, cast in (("integer", int), ("number", float)):
+        if kind in types:
+            try:
+                return cast(value)
+            except ValueError:
+                pass
+    return value
 
 
 def _resolve(sub: dict, root: dict) -> dict:

@@ -17,6 +17,8 @@ def session_inputs(config: dict) -> dict[str, str]:
         return {s.name: f"data/synthetic/{profile.name}/{s.path}" for s in profile.sessions()}
     if source == "dandi":
         d = config["dandi"]
+        if not Path(d["manifest"]).exists():
+            return {}  # the run's first job is then to resolve the manifest (rule dandi_manifest)
         manifest = read_manifest(d["manifest"])
         return {s: f"data/dandi/{d['dandiset_id']}/{d['version']}/{s}.nwb" for s in manifest.session}
     return {name: f"data/local/{name}.nwb" for name in local_sources(config)}

@@ -58,21 +58,23 @@ def read_session(path: str | Path) -> SessionContent:
     from pynwb import NWBHDF5IO  # slow import; keep module import cheap for the Snakefile
 
     path = Path(path)
+    # Messages name the user's own file, not only the workflow's link to it.
+    label = f"{path} -> {path.resolve()}" if path.is_symlink() else str(path)
     if not path.exists():
-        raise InputDataError(f"{path}: file not found")
+        raise InputDataError(f"{label}: file not found")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with NWBHDF5IO(str(path), "r", load_namespaces=True) as io:
                 nwb = io.read()
-                return _materialise(path, nwb)
+                return _materialise(label, nwb)
     except InputDataError:
         raise
     except Exception as exc:  # h5py/hdmf raise many types for truncated or corrupt files
-        raise InputDataError(f"{path}: cannot be read as an NWB file ({type(exc).__name__}: {exc})") from exc
+        raise InputDataError(f"{label}: cannot be read as an NWB file ({type(exc).__name__}: {exc})") from exc
 
 
-def _materialise(path: Path, nwb) -> SessionContent:
+def _materialise(path: str, nwb) -> SessionContent:
     units = nwb.units
     if units is None:
         raise InputDataError(f"{path}: no units table (/units) in the file")
@@ -118,7 +120,7 @@ def _spike_trains(units) -> list[np.ndarray]:
     return [np.sort(t) for t in np.split(flat, ends[:-1])]
 
 
-def _trials(path: Path, nwb) -> pd.DataFrame:
+def _trials(path: str, nwb) -> pd.DataFrame:
     df = nwb.trials.to_dataframe(index=True)
     for col in ("start_time", "stop_time"):
         if col not in df.columns:

@@ -1,0 +1,149 @@
+"""The whole workflow through the Snakemake CLI on the `ci` cohort, in temporary directories."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CI_CONFIG = ["simulation={profile: ci, seed: 5}"]
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *args: str, config: list[str] = CI_CONFIG, check: bool = True):
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(REPO / "config.yaml"), "--cores", "2", *args]
+    if config:
+        cmd += ["--config", *config]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def tables(workdir: Path) -> dict[str, pd.DataFrame]:
+    return {str(p.relative_to(workdir)): pd.read_parquet(p) for p in sorted((workdir / "results").rglob("*.parquet"))}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("run")
+    snakemake(workdir)
+    return workdir
+
+
+def test_the_ci_workflow_builds_every_session_and_the_summary(run_dir):
+    sessions = sorted(p.name for p in (run_dir / "results/sessions").iterdir())
+    assert sessions == ["sub-1_ses-1", "sub-1_ses-2", "sub-2_ses-1", "sub-2_ses-2"]
+    for s in sessions:
+        for name in ("units", "trials", "spikes"):
+            assert (run_dir / f"results/sessions/{s}/{name}.parquet").stat().st_size > 0
+        assert (run_dir / f"results/qc/{s}.html").stat().st_size > 0
+        assert (run_dir / f"logs/nwb_to_tables/{s}.log").exists()
+    assert (run_dir / "results/figures/summary.html").exists()
+
+
+def test_units_are_unique_across_the_cohort_and_vtc_is_found(run_dir):
+    units = pd.read_parquet(run_dir / "results/tables/recorded_units.parquet")
+    assert units.unit_id.is_unique
+    assert (units.area == "VTC").sum() == 48  # the ci profile plants 48 VTC units
+    assert set(units.area) > {"VTC"}
+
+
+def test_executed_notebooks_contain_figures_and_say_simulated(run_dir):
+    for nb in [*(run_dir / "results/qc").glob("*.ipynb"), run_dir / "results/figures/summary.ipynb"]:
+        cells = json.loads(nb.read_text())["cells"]
+        outputs = [o for c in cells for o in c.get("outputs", [])]
+        assert any("image/png" in o.get("data", {}) for o in outputs), f"{nb.name} has no figure"
+        assert not any(o.get("output_type") == "error" for o in outputs)
+        assert "SIMULATED" in nb.read_text()
+    html = (run_dir / "results/figures/summary.html").read_text()
+    assert "SIMULATED" in html and "def " not in html  # exported without code
+
+
+def test_the_report_registers_the_notebooks(run_dir):
+    snakemake(run_dir, "--report", "results/report.html")
+    report = (run_dir / "results/report.html").read_text()
+    assert "summary.html" in report and "sub-2_ses-2.html" in report
+
+
+def test_a_second_run_rebuilds_nothing(run_dir):
+    before = {p: p.stat().st_mtime_ns for p in (run_dir / "results").rglob("*") if p.is_file()}
+    proc = snakemake(run_dir)
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+    after = {p: p.stat().st_mtime_ns for p in before}
+    assert before == after
+
+
+def test_two_runs_from_the_same_seed_give_identical_tables(run_dir, tmp_path):
+    snakemake(tmp_path, "results/tables/recorded_units.parquet")
+    first, second = tables(run_dir), tables(tmp_path)
+    assert set(second) <= set(first) and len(second) == 13  # 4 sessions x 3 tables + the cohort table
+    for name, table in second.items():
+        pd.testing.assert_frame_equal(first[name], table, check_exact=True)
+
+
+def test_a_wrong_config_key_stops_the_run_before_any_rule(tmp_path):
+    proc = snakemake(tmp_path, config=["simulation={profil: ci}"], check=False)
+    assert proc.returncode != 0
+    assert "config key 'simulation.profil' is not a known key" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()
+
+
+def test_a_corrupt_local_file_fails_its_job_with_one_message_and_leaves_no_output(session_paths, tmp_path):
+    folder = tmp_path / "nwb"
+    good, bad = folder / "sub-1" / "sub-1_ses-1_ecephys.nwb", folder / "sub-2" / "sub-2_ses-1_ecephys.nwb"
+    good.parent.mkdir(parents=True)
+    bad.parent.mkdir(parents=True)
+    shutil.copy(session_paths["sub-1_ses-1"], good)
+    source = session_paths["sub-2_ses-1"].read_bytes()
+    bad.write_bytes(source[: len(source) // 2])
+    workdir = tmp_path / "run"
+    targets = [f"results/sessions/{s}/units.parquet" for s in ("sub-1_ses-1", "sub-2_ses-1")]
+    proc = snakemake(workdir, *targets, "--keep-going", check=False,
+                     config=["source=local", f"local={{folder: {folder}}}"])
+    assert proc.returncode != 0
+    log = (workdir / "logs/nwb_to_tables/sub-2_ses-1.log").read_text()
+    assert log.count("ERROR:") == 1 and str(bad.resolve()) in log and "cannot be read as an NWB file" in log
+    assert "Traceback" not in log
+    assert not (workdir / "results/sessions/sub-2_ses-1").exists() or not any(
+        (workdir / "results/sessions/sub-2_ses-1").iterdir())
+    assert (workdir / "results/sessions/sub-1_ses-1/units.parquet").exists()
+    assert os.path.islink(workdir / "data/local/sub-1_ses-1.nwb")  # linked, not copied
+
+
+def test_the_paper_cohort_dry_run_has_one_parallel_job_per_session(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--quiet", "rules", config=["simulation={profile: paper}"])
+    counts = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    assert counts["nwb_to_tables"] == 30 and counts["qc_session"] == 30
+    assert counts["simulate_cohort"] == 1 and counts["summary"] == 1
+
+
+DANDI = ["source=dandi", "dandi={dandiset_id: '000207', version: '0.230530.1822', manifest: manifest.tsv}"]
+
+
+def test_a_dandi_run_without_a_manifest_first_resolves_it(tmp_path):
+    proc = snakemake(tmp_path, "-n", config=DANDI)
+    assert "dandi_manifest" in proc.stdout and "download_dandi" not in proc.stdout
+
+
+def test_a_dandi_run_with_a_manifest_downloads_each_asset_as_its_own_job(tmp_path):
+    rows = [dict(session=f"sub-{k}_ses-1", path=f"sub-{k}/sub-{k}_ses-1_ecephys+image.nwb", asset_id=str(k),
+                 size="1", sha256="", dandi_etag="") for k in (1, 2)]
+    pd.DataFrame(rows).to_csv(tmp_path / "manifest.tsv", sep="\t", index=False)
+    proc = snakemake(tmp_path, "-n", config=DANDI)
+    assert proc.stdout.count("rule download_dandi:") == 2
+    assert "data/dandi/000207/0.230530.1822/sub-2_ses-1.nwb" in proc.stdout
