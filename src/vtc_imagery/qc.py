@@ -12,10 +12,25 @@ def units_by_area(units: pd.DataFrame) -> pd.DataFrame:
     return pd.crosstab(units.area, side).sort_index()
 
 
-def example_units(units: pd.DataFrame, n: int) -> list[int]:
-    """unit_index of up to n example units: VTC units first, by descending mean rate (ties by index)."""
-    order = units.assign(vtc=units.area == "VTC").sort_values(
-        ["vtc", "mean_rate_hz", "unit_index"], ascending=[False, False, True], kind="stable")
+def evoked_rate_change(spikes: pd.DataFrame, trials: pd.DataFrame, response: tuple[float, float] = (0.05, 0.35),
+                       baseline: tuple[float, float] = (-0.2, 0.0)) -> pd.Series:
+    """Per unit_index: mean rate (Hz) in the response window minus the baseline window, screening trials."""
+    screening = trials.trial_index[trials.stim_phase == "screening"]
+    s = spikes[spikes.trial_index.isin(screening)]
+    n = max(len(screening), 1)
+
+    def rate(window: tuple[float, float]) -> pd.Series:
+        inside = s[(s.time >= window[0]) & (s.time < window[1])]
+        return inside.groupby("unit_index").size() / n / (window[1] - window[0])
+
+    return rate(response).sub(rate(baseline), fill_value=0.0)
+
+
+def example_units(units: pd.DataFrame, change: pd.Series, n: int) -> list[int]:
+    """unit_index of up to n example units: VTC units first, then by the size of their evoked rate
+    change (ties by index)."""
+    order = units.assign(vtc=units.area == "VTC", change=units.unit_index.map(change.abs()).fillna(0.0))
+    order = order.sort_values(["vtc", "change", "unit_index"], ascending=[False, False, True], kind="stable")
     return order.unit_index.head(n).astype(int).tolist()
 
 

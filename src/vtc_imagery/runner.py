@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -11,18 +12,22 @@ from .errors import ConfigError, InputDataError
 
 
 def run_rule(snakemake: Any, main: Callable[[Any], None]) -> None:
-    """Run `main(snakemake)` with stderr and logging sent to the rule's (first) log.
+    """Run `main(snakemake)` with stdout, stderr and logging sent to the rule's (first) log.
 
     InputDataError and ConfigError end the job with their message alone (no traceback): the
     message already names the file or key. Anything else is a bug and keeps its traceback.
     """
     log = open(snakemake.log[0], "w", buffering=1)
-    sys.stderr = log
+    # At the descriptor level, so that child processes (notebook kernels, pool workers) log there too.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    sys.stdout = sys.stderr = log
     logging.basicConfig(stream=log, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         force=True)
     try:
         main(snakemake)
     except (InputDataError, ConfigError) as exc:
         log.write(f"ERROR: {exc}\n")
-        print(f"ERROR: {exc}", file=sys.__stderr__)
         raise SystemExit(1) from None

@@ -22,6 +22,7 @@ ENCODING_ON_S, ENCODING_OFF_S = 1.0, 0.5
 DISTRACTOR_S = 10.0
 IMAGERY_S, CUES_PER_OBJECT_PER_TRIAL = 5.0, 4
 IMAGERY_SEGMENT_S = 0.25  # imagery rate changes every 250 ms
+TRANSIENT_S, SUSTAINED_FRACTION = 0.12, 0.4  # shape of a visual response
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,18 @@ def _response_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd
     visual = trials[trials.stim_phase.isin(["screening", "synthetic", "encoding"])]
     cols = np.array([column[s] for s in visual.stim_id])
     lat = units.latency_s.to_numpy()[:, None] + rng.normal(0.0, 0.010, (len(units), len(visual)))
-    v_start = visual.start_time.to_numpy()[None, :] + lat
-    v_dur = np.broadcast_to((visual.stop_time - visual.start_time).to_numpy()[None, :], v_start.shape)
-    v_rate = drive[:, cols]
-    # Per unit, the visual segments sit at unit-specific latencies: flatten unit x trial.
+    onset = visual.start_time.to_numpy()[None, :] + lat
+    duration = np.broadcast_to((visual.stop_time - visual.start_time).to_numpy()[None, :], onset.shape)
+    # A transient response (full drive for TRANSIENT_S) that settles to a sustained fraction of it
+    # until the stimulus's duration has passed, as VTC responses do; it leaves a cleaner pre-onset
+    # baseline for the next stimulus than a flat response would.
+    transient = np.minimum(duration, TRANSIENT_S)
     n_units = len(units)
-    seg_start = [v_start.ravel()]
-    seg_dur = [v_dur.ravel()]
-    seg_owner = [np.repeat(np.arange(n_units), len(visual))]
-    seg_rate = [v_rate.ravel()]
+    owner = np.repeat(np.arange(n_units), len(visual))
+    seg_start = [onset.ravel(), (onset + transient).ravel()]
+    seg_dur = [transient.ravel(), (duration - transient).ravel()]
+    seg_owner = [owner, owner]
+    seg_rate = [drive[:, cols].ravel(), SUSTAINED_FRACTION * drive[:, cols].ravel()]
 
     imagery = trials[trials.stim_phase == "imagery"]
     if len(imagery):
