@@ -80,7 +80,7 @@ def _plan_units(rng: np.random.Generator, profile: CohortProfile, plans: list[Se
             rows.append(dict(session_name=plan.name, subject=plan.subject, session=plan.session,
                              session_kind=plan.kind, unit_index=k, area=bundles[b][0],
                              hemisphere=bundles[b][1], location=bundles[b][2], bundle=b,
-                             electrode=8 * b + int(rng.integers(0, 8)), n_bundles=len(bundles),
+                             electrode=8 * b + int(rng.integers(0, 8)),
                              bundle_locations=[bb[2] for bb in bundles]))
     units = pd.DataFrame(rows)
     units.insert(0, "unit_id", units.session_name + "_unit-" + units.unit_index.map("{:03d}".format))

@@ -96,14 +96,15 @@ def simulate_session(plan: CohortPlan, profile: CohortProfile, session_name: str
     column = {sid: i for i, sid in enumerate(np.r_[np.arange(1, 501), synth.stim_id.to_numpy()])}
 
     duration = float(trials.stop_time.max() + 5.0)
-    starts, durs, extra = _response_segments(rng, trials, units, drive, column)
-    spikes = _poisson_spikes(rng, units.baseline_hz.to_numpy(), duration, starts, durs, extra)
+    segments = _response_segments(rng, trials, units, drive, column)
+    spikes = _poisson_spikes(rng, units.baseline_hz.to_numpy(), duration, *segments)
     return SessionData(trials=trials, spike_times=spikes, units=units, duration_s=duration)
 
 
-def _response_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.DataFrame,
-                       drive: np.ndarray, column: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Segments (start s, duration s) and each unit's extra rate in them (Hz, (n_units, n_segments))."""
+def _response_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.DataFrame, drive: np.ndarray,
+                       column: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Response segments of all units: (start s, duration s, unit position, rate above baseline Hz),
+    each of shape (n_segments,)."""
     visual = trials[trials.stim_phase.isin(["screening", "synthetic", "encoding"])]
     cols = np.array([column[s] for s in visual.stim_id])
     lat = units.latency_s.to_numpy()[:, None] + rng.normal(0.0, 0.010, (len(units), len(visual)))
@@ -136,16 +137,15 @@ def _response_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd
         seg_dur.append(np.full(rate.size, IMAGERY_SEGMENT_S))
         seg_owner.append(np.repeat(np.arange(n_units), len(imagery) * len(offsets)))
         seg_rate.append(rate.ravel())
-    return (np.concatenate(seg_start), np.concatenate(seg_dur),
-            np.stack([np.concatenate(seg_owner), np.concatenate(seg_rate)]))
+    return (np.concatenate(seg_start), np.concatenate(seg_dur), np.concatenate(seg_owner),
+            np.concatenate(seg_rate))
 
 
 def _poisson_spikes(rng: np.random.Generator, baseline: np.ndarray, duration: float, starts: np.ndarray,
-                    durs: np.ndarray, extra: np.ndarray) -> list[np.ndarray]:
+                    durs: np.ndarray, owner: np.ndarray, rate: np.ndarray) -> list[np.ndarray]:
     """Spike trains: baseline Poisson over the session plus Poisson spikes in each response segment,
     rates capped at MAX_RATE_HZ, then a refractory dead time and rounding to the sampling grid."""
-    owner, rate = extra[0].astype(int), np.minimum(extra[1], MAX_RATE_HZ)
-    counts = rng.poisson(rate * durs)
+    counts = rng.poisson(np.minimum(rate, MAX_RATE_HZ) * durs)
     seg_times = np.repeat(starts, counts) + rng.random(counts.sum()) * np.repeat(durs, counts)
     seg_owner = np.repeat(owner, counts)
     by_owner = np.argsort(seg_owner, kind="stable")
