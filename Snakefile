@@ -11,6 +11,8 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/preprocess.smk"
+include: "rules/screening.smk"
+include: "rules/population.smk"
 include: "rules/report.smk"
 
 
@@ -18,7 +20,7 @@ report: "report/workflow.rst"
 
 
 rule all:
-    """Everything the default run builds: per-session tables and QC notebooks, and the summary."""
+    """Everything the default run builds (see final_targets in rules/common.smk)."""
     default_target: True
     input:
         final_targets(),

@@ -20,6 +20,10 @@ SIMULATED = config["source"] == "synthetic"
 SYNTH_DIR = f"data/synthetic/{config['simulation']['profile']}"
 _dandi = config["dandi"]
 DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi["dandiset_id"] else "data/dandi/unset"
+OBJECT_SPACE = f"{SYNTH_DIR}/object_space.h5" if SIMULATED else config["object_space"]
+# Keys of the `axis:` config section that the per-session axis model uses (the rest shape figures).
+AXIS_MODEL_KEYS = ["n_shuffles", "n_repeats", "alpha", "min_significant", "explainable_splits",
+                   "min_explainable", "consistency_splits", "exemplar_degree", "explainable_ceiling", "seed"]
 NOTEBOOKS = Path(workflow.basedir) / "notebooks"
 SRC_DIR = str(Path(workflow.basedir) / "src")
 
@@ -29,15 +33,30 @@ wildcard_constraints:
 
 
 def final_targets():
-    """The default run's outputs: tables and QC per session, and the summary notebook. For a
-    dandiset without a frozen manifest, the manifest alone (commit it, then run again)."""
+    """The default run's outputs: per-session tables and QC, the perception tables and figures, the
+    summary, and on simulated data the validation against the truth. For a dandiset without a
+    frozen manifest, the manifest alone (commit it, then run again)."""
     if config["source"] == "dandi" and not SESSIONS:
         logger.warning(f"No DANDI manifest at {config['dandi']['manifest']}: this run only resolves it. "
                        "Review and commit it, then run again to download and analyse the sessions.")
         return [config["dandi"]["manifest"]]
-    return [
+    targets = [
         *expand("results/sessions/{session}/{table}.parquet", session=sorted(SESSIONS),
                 table=["units", "trials", "spikes"]),
         *expand("results/qc/{session}.html", session=sorted(SESSIONS)),
         "results/figures/summary.html",
     ]
+    if not OBJECT_SPACE:
+        logger.warning("No object space (config key 'object_space'): only the NWB tables and QC are built.")
+        return targets
+    targets += [
+        "results/tables/selection_funnel.tsv",
+        "results/tables/model_comparison.tsv",
+        "results/tables/identification.tsv",
+        "results/tables/reconstruction.parquet",
+        "results/tables/closed_loop.tsv",
+        *expand("results/figures/{figure}.html", figure=FIGURE_INPUTS),
+    ]
+    if SIMULATED:
+        targets.append("results/validation/perception.tsv")
+    return targets

@@ -22,6 +22,7 @@ rule simulate_cohort:
         axis_tuned_fraction=config["simulation"]["axis_tuned_fraction"],
         other_responsive_fraction=config["simulation"]["other_responsive_fraction"],
         reactivated_fraction=config["simulation"]["reactivated_fraction"],
+        null_tuning=config["simulation"]["null_tuning"],
         out_dir=lambda wc, output: str(Path(output.object_space).parent),
     threads: 2
     log:

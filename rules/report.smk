@@ -67,3 +67,49 @@ rule summary:
         "../envs/report.yaml"
     script:
         "../scripts/run_notebook.py"
+
+
+FIGURE_INPUTS = {
+    "fig_latency": dict(units="results/tables/units.parquet", funnel="results/tables/selection_funnel.tsv"),
+    "fig_axis_code": dict(units="results/tables/units.parquet", responses="results/tables/responses.parquet",
+                          object_space=OBJECT_SPACE),
+    "fig_model_comparison": dict(units="results/tables/units.parquet",
+                                 comparison="results/tables/model_comparison.tsv"),
+    "fig_decoding": dict(identification="results/tables/identification.tsv",
+                         reconstruction="results/tables/reconstruction.parquet",
+                         decoded="results/tables/decoded_features.parquet", object_space=OBJECT_SPACE),
+    "fig_closed_loop": dict(closed_loop="results/tables/closed_loop.tsv"),
+}
+FIGURE_PARAMS = {
+    "fig_axis_code": dict(tuning_bins=config["axis"]["tuning_bins"], min_bin_images=config["axis"]["min_bin_images"]),
+}
+
+
+rule figure:
+    """A paper figure as an executed notebook: latency and responsiveness, the axis code, model
+    comparison, decoding and reconstruction, closed loop."""
+    input:
+        unpack(lambda wc: FIGURE_INPUTS[wc.figure]),
+        notebook=lambda wc: NOTEBOOKS / f"{wc.figure}.ipynb",
+    output:
+        ipynb="results/figures/{figure}.ipynb",
+        html=report(
+            "results/figures/{figure}.html",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
+    wildcard_constraints:
+        figure="|".join(FIGURE_INPUTS),
+    params:
+        notebook=lambda wc, input: {**{k: input[k] for k in FIGURE_INPUTS[wc.figure]},
+                                    **FIGURE_PARAMS.get(wc.figure, {})},
+        src_dir=SRC_DIR,
+        simulated=SIMULATED,
+    log:
+        stdout="logs/figure/{figure}.log",
+        notebook="logs/figure/{figure}.ipynb",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/run_notebook.py"

@@ -10,7 +10,7 @@ def main(smk):
     p = smk.params
     profile = get_profile(p.profile, axis_tuned_fraction=p.axis_tuned_fraction,
                           other_responsive_fraction=p.other_responsive_fraction,
-                          reactivated_fraction=p.reactivated_fraction)
+                          reactivated_fraction=p.reactivated_fraction, null_tuning=p.null_tuning or None)
     paths = simulate_cohort(profile, p.seed, p.out_dir, jobs=smk.threads)
     print(f"SIMULATED cohort '{profile.name}' (seed {p.seed}): {len(paths)} sessions", file=sys.stderr)
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..axis import orthogonal_axis
 from ..categories import CATEGORIES
 from .objects import ObjectSpace, scale_features, simulate_object_space
 from .profiles import CLOSED_LOOP, IMAGERY, CohortProfile, SessionPlan
 
-AXIS, EXEMPLAR, CATEGORY, NONE = "axis", "exemplar", "category", "none"
+AXIS, EXEMPLAR, CATEGORY, RANDOM, NONE = "axis", "exemplar", "category", "random", "none"
 VTC_LOCATIONS = {"L": "ventral_temporal_cortex_left", "R": "ventral_temporal_cortex_right"}
 OTHER_AREAS = ("hippocampus", "amygdala")
 N_SYNTHETIC_STEPS = 10  # per axis, as in the closed-loop 'PrefandOrtho' layout
@@ -96,6 +97,10 @@ def _plan_units(rng: np.random.Generator, profile: CohortProfile, plans: list[Se
     # Outside VTC a quarter of the units are sparse, concept-cell-like responders, so the area filter matters.
     outside = np.flatnonzero(~vtc)
     types[rng.choice(outside, size=len(outside) // 4, replace=False)] = EXEMPLAR
+    if profile.null_tuning:
+        # A cohort with no tuning at all: responsive units respond to each image at random,
+        # independently of its features, so every call of axis tuning is a false positive.
+        types[vtc & (types != NONE)] = RANDOM
     units["unit_type"] = types.astype(str)
     units["baseline_hz"] = np.clip(rng.lognormal(np.log(3.0), 0.8, n), 0.3, 20.0)
     units["latency_s"] = np.clip(rng.normal(0.160, 0.025, n), 0.110, 0.230)
@@ -138,6 +143,8 @@ def visual_drive(units: pd.DataFrame, x: np.ndarray, categories: np.ndarray,
         elif u.unit_type == CATEGORY:
             jitter = np.random.default_rng(u.tuning_seed).uniform(0.6, 1.0, len(x))
             drive[i] = u.peak_hz * (categories == u.preferred_category) * jitter
+        elif u.unit_type == RANDOM:
+            drive[i] = u.peak_hz * np.random.default_rng(u.tuning_seed).random(len(x)) ** 2
     return drive
 
 
@@ -159,14 +166,11 @@ def _plan_imagery(rng: np.random.Generator, plan: SessionPlan, units: pd.DataFra
 
 def _plan_closed_loop(units: pd.DataFrame, objects: ObjectSpace, x: np.ndarray) -> tuple[str, pd.DataFrame]:
     """Synthetic stimuli stepped along the strongest tuned unit's preferred axis and along the
-    principal orthogonal axis (PC1 of the features with the preferred component removed), out to
-    1.5 times the natural range."""
+    principal orthogonal axis, out to 1.5 times the natural range."""
     tuned = units[units.unit_type == AXIS]
     target = tuned.loc[tuned.peak_hz.idxmax()] if len(tuned) else units.iloc[0]
     w = np.asarray(target.axis)
-    residual = x - np.outer(x @ w, w)
-    _, _, vt = np.linalg.svd(residual - residual.mean(axis=0), full_matrices=False)
-    ortho = vt[0] * np.sign(vt[0][np.abs(vt[0]).argmax()])
+    ortho = orthogonal_axis(w, objects.features)  # the scaled and standardised spaces share directions
     edge = 1.5 * np.abs(x @ w).max()
     steps = np.linspace(-edge, edge, N_SYNTHETIC_STEPS)
     norms = np.sqrt((objects.features**2).sum(axis=0)) / np.sqrt(len(objects.features))

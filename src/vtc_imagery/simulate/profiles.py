@@ -47,6 +47,7 @@ class CohortProfile:
     axis_tuned_fraction: float = 367 / 714
     other_responsive_fraction: float = (456 - 367) / 714
     reactivated_fraction: float = 43 / 107
+    null_tuning: bool = False  # responsive units respond at random, unrelated to the object features
     n_features: int = 50
     n_repetitions: int = 4
     stim_on_s: float = 0.2666
@@ -111,8 +112,8 @@ PROFILES: dict[str, CohortProfile] = {
 }
 
 
-def get_profile(name: str, **overrides: float | None) -> CohortProfile:
-    """The named profile, with any non-None fraction overrides applied."""
+def get_profile(name: str, **overrides: float | bool | None) -> CohortProfile:
+    """The named profile, with any non-None overrides (fractions, null_tuning) applied."""
     profile = PROFILES[name]
     changes = {k: v for k, v in overrides.items() if v is not None}
     return replace(profile, **changes) if changes else profile

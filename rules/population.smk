@@ -1,0 +1,114 @@
+# Population perception analyses: the cohort unit table and selection funnel, model comparison,
+# decoding, reconstruction, closed loop, and (on simulated data) validation against the truth.
+
+
+rule population:
+    """One table of every unit (recording, screening and axis-model columns), the responses of
+    responsive units, and the selection funnel beside the paper's 714 / 456 / 367."""
+    input:
+        recorded="results/tables/recorded_units.parquet",
+        screening=expand("results/screening/{session}/units.parquet", session=sorted(SESSIONS)),
+        responses=expand("results/screening/{session}/responses.parquet", session=sorted(SESSIONS)),
+        axis=expand("results/axis/{session}/units.parquet", session=sorted(SESSIONS)),
+    output:
+        units="results/tables/units.parquet",
+        responses="results/tables/responses.parquet",
+        funnel=report("results/tables/selection_funnel.tsv", caption="../report/selection_funnel.rst",
+                      category="Perception"),
+    log:
+        "logs/population.log",
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/population.py"
+
+
+rule model_comparison:
+    """Normalised EV of the axis, category and exemplar models, and the tests between them."""
+    input:
+        units="results/tables/units.parquet",
+    output:
+        report("results/tables/model_comparison.tsv", caption="../report/model_comparison.rst",
+               category="Perception"),
+    log:
+        "logs/model_comparison.log",
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/model_comparison.py"
+
+
+rule decoding:
+    """Leave-one-out decoding of the object features from the axis-tuned pseudo-population, and
+    identification of each object among 1..k random distractors."""
+    input:
+        units="results/tables/units.parquet",
+        responses="results/tables/responses.parquet",
+        object_space=OBJECT_SPACE,
+    output:
+        decoded="results/tables/decoded_features.parquet",
+        identification=report("results/tables/identification.tsv", caption="../report/identification.rst",
+                              category="Perception"),
+    params:
+        decoding=config["decoding"],
+    threads: 2
+    log:
+        "logs/decoding.log",
+    benchmark:
+        "benchmarks/decoding.tsv"
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/decoding.py"
+
+
+rule reconstruction:
+    """Reconstruction of each object as the database object nearest its decoded features, scored by
+    normalised distance."""
+    input:
+        decoded="results/tables/decoded_features.parquet",
+        object_space=OBJECT_SPACE,
+    output:
+        "results/tables/reconstruction.parquet",
+    log:
+        "logs/reconstruction.log",
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/reconstruction.py"
+
+
+rule closed_loop:
+    """Responses of axis-tuned units to the synthetic stimuli stepped along the preferred and
+    orthogonal axes in closed-loop sessions."""
+    input:
+        units="results/tables/units.parquet",
+        responses="results/tables/responses.parquet",
+        object_space=OBJECT_SPACE,
+    output:
+        report("results/tables/closed_loop.tsv", caption="../report/closed_loop.rst", category="Perception"),
+    params:
+        min_axis_cosine=config["closed_loop"]["min_axis_cosine"],
+    log:
+        "logs/closed_loop.log",
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/closed_loop.py"
+
+
+rule validate_perception:
+    """SIMULATED data only: responsive and axis-tuned calls against the planted truth (sensitivity,
+    specificity), recovered vs planted axes, and the funnel beside the planted one."""
+    input:
+        units="results/tables/units.parquet",
+        truth=f"{SYNTH_DIR}/truth/units.parquet",
+    output:
+        report("results/validation/perception.tsv", caption="../report/validate_perception.rst",
+               category="Validation (simulated)"),
+    log:
+        "logs/validate_perception.log",
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/validate_perception.py"

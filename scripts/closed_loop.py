@@ -1,0 +1,20 @@
+"""Rule closed_loop: responses to synthetic stimuli by step along the preferred and orthogonal axes."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import pandas as pd  # noqa: E402
+
+from vtc_imagery.objects import read_object_space  # noqa: E402
+from vtc_imagery.perception import closed_loop_ramps  # noqa: E402
+from vtc_imagery.runner import run_rule  # noqa: E402
+
+
+def main(smk):
+    table = closed_loop_ramps(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.responses),
+                              read_object_space(smk.input.object_space), smk.params.min_axis_cosine)
+    table.to_csv(smk.output[0], sep="\t", index=False, float_format="%.6g")
+    targeted = table[table.targeted].unit_id.nunique() if len(table) else 0
+    print(f"{table.unit_id.nunique() if len(table) else 0} axis-tuned units saw synthetic stimuli; {targeted} targeted")
+
+
+run_rule(snakemake, main)  # noqa: F821

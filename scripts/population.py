@@ -1,0 +1,27 @@
+"""Rule population: the cohort unit table, the responses of responsive units, the selection funnel."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import pandas as pd  # noqa: E402
+
+from vtc_imagery.io import write_parquet_atomic  # noqa: E402
+from vtc_imagery.perception import selection_funnel  # noqa: E402
+from vtc_imagery.runner import run_rule  # noqa: E402
+
+
+def main(smk):
+    recorded = pd.read_parquet(smk.input.recorded)
+    screening = pd.concat([pd.read_parquet(p) for p in smk.input.screening], ignore_index=True)
+    axis = pd.concat([pd.read_parquet(p) for p in smk.input.axis], ignore_index=True)
+    units = recorded.merge(screening, on="unit_id", how="left", validate="one_to_one")
+    units = units.merge(axis, on="unit_id", how="left", validate="one_to_one")
+    units["axis_tuned"] = units.axis_tuned.astype("boolean").fillna(False).astype(bool)
+    responses = pd.concat([pd.read_parquet(p) for p in smk.input.responses], ignore_index=True)
+    write_parquet_atomic(units, smk.output.units)
+    write_parquet_atomic(responses.sort_values(["unit_id", "stim_phase", "stim_id"]), smk.output.responses)
+    funnel = selection_funnel(units)
+    funnel.to_csv(smk.output.funnel, sep="\t", index=False, float_format="%.4g")
+    print(funnel.to_string(index=False))
+
+
+run_rule(snakemake, main)  # noqa: F821

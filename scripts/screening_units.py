@@ -1,0 +1,21 @@
+"""Rule screening_units: latency, responsiveness, category ANOVA and per-image responses of a session."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import pandas as pd  # noqa: E402
+
+from vtc_imagery.io import write_parquet_atomic  # noqa: E402
+from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.screening import ScreeningParams, screen_session  # noqa: E402
+
+
+def main(smk):
+    units, trials, spikes = (pd.read_parquet(smk.input[k]) for k in ("units", "trials", "spikes"))
+    screening, responses, counts = screen_session(units, trials, spikes, ScreeningParams.from_config(smk.params.screening))
+    write_parquet_atomic(screening, smk.output.units)
+    write_parquet_atomic(responses, smk.output.responses)
+    write_parquet_atomic(counts, smk.output.counts)
+    print(f"{smk.wildcards.session}: {int(screening.responsive.sum())} of {len(screening)} units responsive")
+
+
+run_rule(snakemake, main)  # noqa: F821

@@ -1,0 +1,17 @@
+"""Rule validate_perception: SIMULATED data only; calls and axes against the planted truth."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import pandas as pd  # noqa: E402
+
+from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.validation import perception_validation  # noqa: E402
+
+
+def main(smk):
+    table = perception_validation(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.truth))
+    table.to_csv(smk.output[0], sep="\t", index=False, float_format="%.4g")
+    print(table.to_string(index=False))
+
+
+run_rule(snakemake, main)  # noqa: F821

@@ -1,0 +1,73 @@
+"""Population decoding of viewed objects (research/matlab_code.md §2.11-2.12; paper.md P8):
+leave-one-out linear decoding of the object features from a pseudo-population, identification of
+the target among k distractors, and reconstruction as the nearest object of a large database.
+
+Shapes: `population` (n_images, n_units) mean rates in Hz; `features` (n_images, n_dims).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def loo_decode_features(population: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Leave-one-image-out OLS predictions of every feature from [population, 1], shape like features.
+
+    Exact for every fold at once: the held-out residual of OLS is e_j / (1 - h_jj), with h the
+    leverages of the design. A rank-deficient design is reduced to its column space first.
+    """
+    design = np.column_stack([population, np.ones(len(population))])
+    u, sv, _ = np.linalg.svd(design, full_matrices=False)
+    q = u[:, sv > sv.max() * max(design.shape) * np.finfo(float).eps]  # orthonormal basis of the column space
+    fitted = q @ (q.T @ features)
+    lever = (q**2).sum(axis=1)
+    if np.any(lever >= 1 - 1e-10):
+        raise ValueError("an image has leverage 1: leave-one-out decoding is undefined (too many units for images)")
+    return features - (features - fitted) / (1 - lever)[:, None]
+
+
+def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between the rows of a (n, d) and b (m, d), shape (n, m)."""
+    sq = (a**2).sum(axis=1)[:, None] + (b**2).sum(axis=1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.maximum(sq, 0.0))
+
+
+def identification_accuracy(decoded: np.ndarray, features: np.ndarray, n_distractors: np.ndarray,
+                            rng: np.random.Generator, n_draws: int = 1000) -> pd.DataFrame:
+    """Accuracy of picking the target among k random distractors by the nearest true feature vector.
+
+    For each image and k, `n_draws` draws of k distinct distractors from the other images; a draw
+    is correct when the decoded vector is strictly nearer the target's true features than every
+    distractor's. Whether a draw is correct depends only on how many of the drawn distractors are
+    nearer than the target, which is hypergeometric, so draws are sampled from that law directly.
+    Returns per k: accuracy (mean over images), its SEM over images, and chance 1/(k+1).
+    """
+    dist = pairwise_distances(decoded, features)
+    target = np.diag(dist)
+    n = len(features)
+    # Other images that defeat the target as distractors: strictly nearer, or tied (a tie is a failure).
+    bad = (dist <= target[:, None]).sum(axis=1) - 1
+    rows = []
+    for k in n_distractors:
+        good = n - 1 - bad
+        draws = rng.hypergeometric(np.repeat(bad, n_draws), np.repeat(good, n_draws), int(k)).reshape(n, n_draws)
+        per_image = (draws == 0).mean(axis=1)
+        rows.append(dict(n_distractors=int(k), accuracy=float(per_image.mean()),
+                         sem=float(per_image.std(ddof=1) / np.sqrt(n)), chance=1.0 / (k + 1)))
+    return pd.DataFrame(rows)
+
+
+def reconstruct(decoded: np.ndarray, features: np.ndarray, database: np.ndarray) -> pd.DataFrame:
+    """Reconstruction of each image as the database object nearest its decoded features.
+
+    The best possible reconstruction is the database object nearest the image's true features;
+    normalised distance = |reconstruction - truth| / |best possible - truth| (>= 1; 1 is as good
+    as the database allows).
+    """
+    recon = pairwise_distances(decoded, database).argmin(axis=1)
+    best = pairwise_distances(features, database).argmin(axis=1)
+    d_recon = np.linalg.norm(database[recon] - features, axis=1)
+    d_best = np.linalg.norm(database[best] - features, axis=1)
+    return pd.DataFrame(dict(reconstruction=recon, best_possible=best, distance=d_recon, best_distance=d_best,
+                             normalised_distance=d_recon / np.where(d_best > 0, d_best, np.nan)))

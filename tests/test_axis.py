@@ -1,0 +1,237 @@
+"""The axis code: STA and orthogonal axes, leave-one-out EV of three models, explainable variance,
+the batched shuffle test, axis consistency and tuning curves; each against a slow or hand computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from vtc_imagery import axis as ax
+
+
+@pytest.fixture(scope="module")
+def space():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(120, 10)) * np.linspace(3, 0.5, 10)
+    scaled = ax.scale_features(features)
+    w = rng.normal(size=10)
+    responses = np.maximum(0, scaled @ w * 30 + 2) + rng.normal(0, 0.5, 120)
+    return features, scaled, responses
+
+
+def test_features_are_scaled_to_unit_norm_per_dimension(space):
+    features, scaled, _ = space
+    np.testing.assert_allclose(np.sqrt((scaled**2).sum(axis=0)), 1.0)
+    np.testing.assert_allclose(scaled * np.sqrt((features**2).sum(axis=0)), features)
+
+
+def test_the_preferred_axis_is_the_response_weighted_sum_of_features():
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    r = np.array([3.0, 0.0, 3.0])  # mean 2 -> weights 1, -2, 1
+    np.testing.assert_allclose(ax.preferred_axis(r, x), [2.0, -1.0])
+
+
+def test_the_orthogonal_axis_is_pc1_of_the_residual_features_signed_like_matlab(space):
+    # FIX matlab_code.md §4 item 17: the sign no longer depends on the SVD routine.
+    features, scaled, r = space
+    sta = ax.preferred_axis(r, scaled)
+    ortho = ax.orthogonal_axis(sta, features)
+    norms = np.sqrt((features**2).sum(axis=0))
+    u, v = sta / norms, ortho / norms  # both directions in the unscaled space
+    assert abs(u @ v) < 1e-10 and np.linalg.norm(ortho) == pytest.approx(1.0)
+    assert v[np.abs(v).argmax()] > 0
+    np.testing.assert_allclose(ax.orthogonal_axis(-sta, features), ortho, atol=1e-12)
+    u = u / np.linalg.norm(u)
+    residual = features - np.outer(features @ u, u)
+    pc1 = np.linalg.eigh(np.cov(residual.T))[1][:, -1]
+    assert abs(abs(pc1 @ v) / np.linalg.norm(v) - 1) < 1e-8
+
+
+def test_the_orthogonal_axis_is_stable_for_pca_score_features():
+    # FIX (found here): on scaled PCA scores the residual covariance is isotropic and PC1 is noise.
+    rng = np.random.default_rng(6)
+    latent = rng.normal(size=(500, 50)) * np.linspace(5, 0.5, 50)
+    latent -= latent.mean(axis=0)
+    scores = latent @ np.linalg.svd(latent, full_matrices=False)[2].T  # uncorrelated PCA scores
+    sta = ax.preferred_axis(rng.normal(size=500), ax.scale_features(scores))
+    a = ax.orthogonal_axis(sta, scores)
+    b = ax.orthogonal_axis(sta + 1e-12 * rng.normal(size=50), scores * (1 + 1e-13 * rng.normal(size=scores.shape)))
+    assert abs(a @ b) > 0.9999
+
+
+def _naive_loo(r, predict):
+    out = np.empty(len(r))
+    for j in range(len(r)):
+        keep = np.arange(len(r)) != j
+        out[j] = predict(keep, j)
+    return out
+
+
+def test_loo_axis_ev_equals_the_naive_500_fold_loop(space):
+    # FIX matlab_code.md §4 item 8: fit and projection use the same scaled features.
+    _, scaled, r = space
+
+    def fold(keep, j):
+        sta = ax.preferred_axis(r[keep], scaled[keep])
+        p = scaled @ sta
+        slope, intercept = np.polyfit(p[keep], r[keep], 1)
+        return slope * p[j] + intercept
+
+    np.testing.assert_allclose(ax.loo_axis_predictions(r, scaled), _naive_loo(r, fold), atol=1e-10)
+
+
+def test_projecting_raw_features_as_the_authors_did_gives_other_predictions(space):
+    features, scaled, r = space
+
+    def raw_fold(keep, j):
+        sta = ax.preferred_axis(r[keep], scaled[keep])
+        p = features @ sta  # the reference code's mismatch
+        slope, intercept = np.polyfit(p[keep], r[keep], 1)
+        return slope * p[j] + intercept
+
+    assert np.abs(ax.loo_axis_predictions(r, scaled) - _naive_loo(r, raw_fold)).max() > 1e-3
+
+
+def test_loo_category_model_is_one_hot_ols(space):
+    # FIX matlab_code.md §4 item 9: one-hot labels, not the category number as one regressor.
+    _, _, r = space
+    cats = np.array(list("abcde") * 24)
+
+    def fold(keep, j):
+        design = (cats[:, None] == np.array(list("abcde"))[None, :]).astype(float)
+        beta = np.linalg.lstsq(design[keep], r[keep], rcond=None)[0]
+        return design[j] @ beta
+
+    np.testing.assert_allclose(ax.loo_category_predictions(r, cats), _naive_loo(r, fold), atol=1e-10)
+
+
+def test_loo_exemplar_model_equals_refitting_every_candidate_in_every_fold(space):
+    # FIX matlab_code.md §4 item 10: separate cubic coefficients, signed exemplar (a stimulus), the
+    # fitted coefficients used for prediction, no leakage of the held-out image.
+    _, scaled, r = space
+    x, y = scaled[:40], r[:40]
+    dist = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
+    dist = dist / dist.max()
+
+    def fold(keep, j):
+        best = None
+        for e in np.flatnonzero(keep):
+            design = np.vander(dist[e], 4, increasing=True)
+            beta, *_ = np.linalg.lstsq(design[keep], y[keep], rcond=None)
+            sse = ((design[keep] @ beta - y[keep]) ** 2).sum()
+            if best is None or sse < best[0]:
+                best = (sse, design[j] @ beta)
+        return best[1]
+
+    np.testing.assert_allclose(ax.loo_exemplar_predictions(y, x), _naive_loo(y, fold), atol=1e-6)
+
+
+def test_explained_variance_is_one_minus_sse_over_sst():
+    obs = np.array([1.0, 2.0, 3.0, 4.0])
+    assert ax.explained_variance(np.array([1.0, 2.0, 3.0, 5.0]), obs) == pytest.approx(1 - 1 / 5)
+    assert ax.explained_variance(obs, np.full(4, 2.0)) == -1.0
+
+
+def test_explainable_variance_is_the_squared_spearman_brown_split_half_reliability():
+    rng = np.random.default_rng(1)
+    reliable = np.repeat(rng.poisson(5, (300, 1)), 4, axis=1)  # identical trials
+    assert ax.split_half_explainable_variance(reliable, rng, 50) == pytest.approx(1.0)
+    noise = rng.poisson(5, (300, 4))
+    assert ax.split_half_explainable_variance(noise, rng, 200) < 0.05
+
+
+def test_explainable_variance_equals_a_loop_over_the_same_splits():
+    counts = np.random.default_rng(2).poisson(np.repeat(np.arange(1, 61), 1)[:, None] / 10, (60, 4)).astype(float)
+    order = np.random.default_rng(7).permuted(np.broadcast_to(np.arange(4), (25, 60, 4)), axis=-1)
+    values = []
+    for split in order:
+        halves = np.take_along_axis(counts, split, axis=1)
+        r = np.corrcoef(halves[:, :2].mean(axis=1), halves[:, 2:].mean(axis=1))[0, 1]
+        values.append((2 * r / (1 + r)) ** 2)
+    got = ax.split_half_explainable_variance(counts, np.random.default_rng(7), 25)
+    assert got == pytest.approx(np.mean(values), abs=1e-12)
+
+
+def test_odd_trial_counts_get_the_median_as_an_extra_trial():
+    counts = np.array([[1, 2, 9], [4, 4, 4], [0, 5, 6]] * 10)
+    rng = np.random.default_rng(0)
+    padded = np.hstack([counts, np.median(counts, axis=1, keepdims=True)])
+    assert ax.split_half_explainable_variance(counts, np.random.default_rng(0), 20) == pytest.approx(
+        ax.split_half_explainable_variance(padded, np.random.default_rng(0), 20))
+    assert rng is not None
+
+
+def test_normalised_ev_is_capped_and_needs_enough_explainable_variance():
+    assert ax.normalised_ev(0.3, 0.6) == pytest.approx(0.5)
+    assert ax.normalised_ev(0.9, 0.5) == 1.0
+    assert np.isnan(ax.normalised_ev(0.3, 0.05))
+
+
+def _plain_loop_pvalue(r, scaled, perms):
+    """The authors' loop: permute the feature rows, recompute STA and projection, correlate."""
+    f = r - r.mean()
+    a = f @ scaled
+    observed = np.corrcoef(scaled @ a, f)[0, 1]
+    exceed = 0
+    for perm in perms:
+        shuffled = scaled[np.argsort(perm)]  # rows of X permuted: image i gets features of argsort(perm)[i]
+        a = f @ shuffled
+        exceed += np.corrcoef(shuffled @ a, f)[0, 1] > observed
+    return exceed / len(perms)
+
+
+def test_the_batched_shuffle_test_gives_exactly_the_plain_loops_pvalues(space):
+    _, scaled, r = space
+    weak = r + np.random.default_rng(5).normal(0, 40, len(r))  # p-values away from 0
+    batched = ax.axis_tuning_pvalues(weak, scaled, np.random.default_rng(9), n_shuffles=200, n_repeats=6, chunk=4)
+    rng = np.random.default_rng(9)
+    perms = [ax.draw_permutations(rng, 200 * n, len(r)) for n in (4, 2)]
+    loop = [_plain_loop_pvalue(weak, scaled, p) for block in perms for p in block.reshape(-1, 200, len(r))]
+    np.testing.assert_array_equal(batched, loop)
+    assert 0 < batched.min()
+
+
+def test_a_tuned_unit_is_significant_in_every_repeat_and_a_null_one_is_not(space):
+    _, scaled, r = space
+    p = ax.axis_tuning_pvalues(r, scaled, np.random.default_rng(2), n_shuffles=500, n_repeats=20)
+    assert np.all(p < 0.01)
+    null = np.random.default_rng(3).permutation(r)
+    assert not ax.is_axis_tuned(ax.axis_tuning_pvalues(null, scaled, np.random.default_rng(2), 500, 20), 0.01, 19)
+
+
+def test_the_null_pvalue_is_uniform(space):
+    _, scaled, _ = space
+    rng = np.random.default_rng(4)
+    p = np.array([ax.axis_tuning_pvalues(rng.normal(size=len(scaled)), scaled, rng, 200, 1)[0] for _ in range(300)])
+    assert stats.kstest(p, "uniform").pvalue > 0.001
+    assert np.mean(p < 0.05) < 0.1
+
+
+def test_one_threshold_decides_axis_tuning_for_every_cell_set():
+    # FIX matlab_code.md §4 item 7: >= 99 of 100 for the screening set but >= 98 for the recall set.
+    p = np.r_[np.full(98, 0.001), 0.5, 0.5]
+    assert not ax.is_axis_tuned(p, 0.01, 99)
+    assert ax.is_axis_tuned(np.r_[p[:-1], 0.001], 0.01, 99)
+
+
+def test_axis_consistency_is_high_for_a_tuned_unit_and_low_for_noise(space):
+    _, scaled, r = space
+    assert ax.axis_consistency(r, scaled, np.random.default_rng(0), 50) > 0.8
+    assert abs(ax.axis_consistency(np.random.default_rng(1).normal(size=len(r)), scaled,
+                                   np.random.default_rng(0), 50)) < 0.3
+
+
+def test_tuning_bins_with_too_few_images_are_merged():
+    proj = np.r_[np.zeros(30), np.ones(3), np.full(30, 2.0)]
+    r = np.r_[np.zeros(30), np.ones(3), np.full(30, 2.0)]
+    curve = ax.binned_tuning(proj, r, n_bins=4, min_images=10)
+    assert curve.n_images.sum() == 63 and curve.n_images.min() >= 10
+    assert curve.response.is_monotonic_increasing
+
+
+def test_the_reliability_ceiling_is_the_unsquared_spearman_brown_value():
+    counts = np.random.default_rng(3).poisson(np.arange(1, 201)[:, None] / 20, (200, 4))
+    squared = ax.split_half_explainable_variance(counts, np.random.default_rng(0), 30)
+    plain = ax.split_half_explainable_variance(counts, np.random.default_rng(0), 30, squared=False)
+    assert 0 < squared < plain < 1

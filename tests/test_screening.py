@@ -1,0 +1,117 @@
+"""Latency, the responsiveness rule, the category ANOVA and per-image responses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from vtc_imagery.screening import (
+    ScreeningParams, binary_raster, category_anova, image_responses, max_image_z, moving_average,
+    passes_category_threshold, screen_unit, unit_latency, window_counts,
+)
+
+
+def test_raster_columns_are_milliseconds_with_onset_at_the_boundary_of_column_170():
+    # FIX matlab_code.md §4 item 18: onset was column 171 but column 170 was used as onset.
+    raster = binary_raster([np.array([-170.0, -0.5, 0.0, 0.9, 529.9, 530.0])])
+    assert raster.shape == (1, 700)
+    assert np.flatnonzero(raster[0]).tolist() == [0, 169, 170, 699]
+
+
+def test_two_spikes_in_one_millisecond_count_once_in_the_raster():
+    assert binary_raster([np.array([10.1, 10.7])]).sum() == 1
+
+
+def test_moving_average_shrinks_at_the_edges():
+    np.testing.assert_allclose(moving_average(np.array([3.0, 0.0, 0.0, 0.0, 3.0]), 3), [1.5, 1.0, 0.0, 1.0, 1.5])
+
+
+def test_unit_latency_averages_trials_with_a_burst_after_onset():
+    latency, sd, n = unit_latency(np.array([100.0, np.nan, 140.0, 120.0]))
+    assert (latency, n) == (120.0, 3) and sd == pytest.approx(20.0)
+    assert np.isnan(unit_latency(np.full(4, np.nan))[0])
+
+
+def _responsive_trials(rng, n_per_cat=40, response_hz=60.0, baseline_hz=5.0, categories=("faces", "text")):
+    """Trials of a unit that fires at response_hz 100-200 ms after onset to faces only."""
+    times, labels = [], []
+    for cat in categories:
+        for _ in range(n_per_cat):
+            t = rng.uniform(-170, 530, rng.poisson(baseline_hz * 0.7))
+            if cat == "faces":
+                t = np.r_[t, rng.uniform(100, 200, rng.poisson(response_hz * 0.1))]
+            times.append(np.sort(t))
+            labels.append(cat)
+    return times, np.array(labels)
+
+
+def test_a_category_response_passes_the_threshold_whatever_the_label_order():
+    # FIX matlab_code.md §4 item 19: categories are matched by name, not by position 1..K.
+    times, labels = _responsive_trials(np.random.default_rng(1), categories=("text", "faces"))
+    passes, floor_ok, top = passes_category_threshold(binary_raster(times), labels, 100.0, 266.6, ScreeningParams())
+    assert passes and floor_ok and top == "faces"
+
+
+def test_a_silent_unit_is_below_the_rate_floor():
+    times = [np.array([-100.0]) for _ in range(20)] + [np.array([-20.0, 450.0]) for _ in range(20)]
+    labels = np.array(["faces"] * 20 + ["text"] * 20)
+    _, floor_ok, _ = passes_category_threshold(binary_raster(times), labels, 100.0, 266.6, ScreeningParams())
+    assert not floor_ok
+
+
+def test_one_image_far_above_baseline_is_the_rescue_statistic():
+    rng = np.random.default_rng(2)
+    times = [np.sort(rng.uniform(-170, 530, 3)) for _ in range(200)]
+    ids = np.repeat(np.arange(1, 51), 4)
+    for k in np.flatnonzero(ids == 7):
+        times[k] = np.sort(np.r_[times[k], np.linspace(110, 300, 40)])
+    z = max_image_z(binary_raster(times), ids, 100.0, 266.6, ScreeningParams())
+    assert z >= 10
+
+
+def test_category_anova_is_scipys_one_way_anova():
+    counts = np.array([1, 2, 3, 7, 8, 9, 4, 4, 5])
+    cats = np.array(["a"] * 3 + ["b"] * 3 + ["c"] * 3)
+    assert category_anova(counts, cats) == pytest.approx(stats.f_oneway([1, 2, 3], [7, 8, 9], [4, 4, 5]).pvalue)
+    assert np.isnan(category_anova(np.zeros(6), np.array(["a"] * 3 + ["b"] * 3)))
+
+
+def test_image_responses_are_window_rates_with_sd_over_root_n_errors():
+    # FIX matlab_code.md §4 item 16: the SEM is SD / sqrt(n), not SD / n.
+    times = [np.array([110.0, 150.0]), np.array([120.0]), np.array([90.0, 500.0]), np.array([101.0, 102.0, 103.0])]
+    r = image_responses(times, np.array([1, 1, 2, 2]), latency_ms=100.0, duration_ms=200.0)
+    rates1 = np.array([2, 1]) / 0.2
+    assert r.set_index("stim_id").loc[1, "response_hz"] == pytest.approx(rates1.mean())
+    assert r.set_index("stim_id").loc[1, "sem_hz"] == pytest.approx(rates1.std(ddof=1) / np.sqrt(2))
+    assert window_counts(times, 100.0, 200.0).tolist() == [2, 1, 0, 3]
+
+
+def test_a_responsive_unit_is_called_and_a_flat_one_is_not():
+    rng = np.random.default_rng(3)
+    times, labels = _responsive_trials(rng, n_per_cat=100)
+    ids = np.arange(len(times)) // 4 + 1
+    unit = screen_unit(times, ids, labels, 266.6)
+    assert unit.responsive and 90 < unit.latency_ms < 160 and unit.category_selective
+    flat = [np.sort(rng.uniform(-170, 530, rng.poisson(0.7))) for _ in range(len(times))]
+    assert not screen_unit(flat, ids, labels, 266.6).responsive
+
+
+def test_the_anova_rule_also_asks_for_category_selectivity():
+    rng = np.random.default_rng(4)
+    times, labels = _responsive_trials(rng, n_per_cat=100)
+    ids = np.arange(len(times)) // 4 + 1
+    shuffled = rng.permutation(labels)  # the response no longer follows the category labels
+    loose = screen_unit(times, ids, shuffled, 266.6, ScreeningParams(rescue_sd=1e9))
+    strict = screen_unit(times, ids, shuffled, 266.6, ScreeningParams(rescue_sd=1e9, responsive_rule="threshold_anova"))
+    assert loose.responsive and not loose.category_selective
+    assert not strict.responsive
+
+
+def test_params_come_from_the_config_section(repo):
+    import yaml
+
+    cfg = yaml.safe_load((repo / "config.yaml").read_text())["screening"]
+    params = ScreeningParams.from_config(cfg)
+    assert params.baseline_ms == (-50.0, 0.0) and params.bursts.min_isis == 4 and params.threshold_sd == 3.5
