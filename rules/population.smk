@@ -70,6 +70,8 @@ rule reconstruction:
         object_space=OBJECT_SPACE,
     output:
         "results/tables/reconstruction.parquet",
+    params:
+        min_distance=config["decoding"]["database_min_distance"],
     log:
         "logs/reconstruction.log",
     conda:

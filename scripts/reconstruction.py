@@ -11,9 +11,11 @@ from vtc_imagery.runner import run_rule  # noqa: E402
 
 
 def main(smk):
-    table = reconstruction_table(pd.read_parquet(smk.input.decoded), read_object_space(smk.input.object_space))
+    table = reconstruction_table(pd.read_parquet(smk.input.decoded), read_object_space(smk.input.object_space),
+                                 smk.params.min_distance)
     write_parquet_atomic(table, smk.output[0])
-    print(f"median normalised distance {table.normalised_distance.median():.3f} over {len(table)} objects")
+    print(f"median normalised distance {table.normalised_distance.median():.3f} over {len(table)} objects; "
+          f"database of {table.database_size.iloc[0]} after pruning")
 
 
 run_rule(snakemake, main)  # noqa: F821

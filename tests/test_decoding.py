@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from scipy.special import comb
 
-from vtc_imagery.decoding import identification_accuracy, loo_decode_features, pairwise_distances, reconstruct
+from vtc_imagery.decoding import (
+    identification_accuracy, loo_decode_features, pairwise_distances, prune_database, reconstruct,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +37,7 @@ def test_more_units_than_images_cannot_be_decoded_leave_one_out():
 
 
 def test_perfect_decoding_always_identifies_the_target(population):
+    # FIX matlab_code.md §4 item 13: the authors' loop skipped the target, so accuracy was always 0.
     features, _ = population
     table = identification_accuracy(features, features, np.array([1, 10, 50]), np.random.default_rng(0), 200)
     assert table.accuracy.tolist() == [1.0, 1.0, 1.0]
@@ -67,3 +70,11 @@ def test_reconstruction_is_the_nearest_database_object_scored_against_the_best_p
     table = reconstruct(decoded, truth, database)
     assert table.reconstruction.tolist() == [1, 2] and table.best_possible.tolist() == [0, 3]
     np.testing.assert_allclose(table.normalised_distance, [1.0 / 0.5, 1.6 / 0.2])
+
+
+def test_database_pruning_drops_duplicates_and_near_stimuli_but_never_compares_an_object_with_itself():
+    # FIX matlab_code.md §4 item 14: self-comparisons flagged every image of the authors' database.
+    stimuli = np.array([[0.0, 0.0]])
+    database = np.array([[5.0, 5.0], [1.0, 1.0], [5.0, 5.0], [0.1, 0.0], [3.0, 0.0]])
+    assert prune_database(database, stimuli).tolist() == [0, 1, 3, 4]  # the second [5, 5] is a duplicate
+    assert prune_database(database, stimuli, min_distance=0.5).tolist() == [0, 1, 4]

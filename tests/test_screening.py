@@ -25,6 +25,7 @@ def test_two_spikes_in_one_millisecond_count_once_in_the_raster():
 
 
 def test_moving_average_shrinks_at_the_edges():
+    # FIX matlab_code.md §4 item 20: one smoothing routine for every PSTH, edges neither zeroed nor biased.
     np.testing.assert_allclose(moving_average(np.array([3.0, 0.0, 0.0, 0.0, 3.0]), 3), [1.5, 1.0, 0.0, 1.0, 1.5])
 
 
@@ -115,3 +116,18 @@ def test_params_come_from_the_config_section(repo):
     cfg = yaml.safe_load((repo / "config.yaml").read_text())["screening"]
     params = ScreeningParams.from_config(cfg)
     assert params.baseline_ms == (-50.0, 0.0) and params.bursts.min_isis == 4 and params.threshold_sd == 3.5
+
+
+def test_the_noise_ceiling_uses_the_response_window_after_the_latency():
+    # FIX matlab_code.md §4 item 1: the authors' window started 170 ms before the latency.
+    from vtc_imagery.axis import noise_ceiling
+
+    rng = np.random.default_rng(5)
+    drive = rng.uniform(0, 40, 100)
+    times = [np.sort(np.r_[rng.uniform(-170, 530, 2), rng.uniform(120, 386, rng.poisson(d * 0.266))])
+             for d in np.repeat(drive, 4)]
+    right = window_counts(times, 120.0, 266.0).reshape(100, 4)
+    early = window_counts(times, 120.0 - 170.0, 266.0).reshape(100, 4)
+    assert noise_ceiling(right) > 0.8
+    assert noise_ceiling(early) < noise_ceiling(right)
+    assert early.sum() < 0.6 * right.sum()  # the early window misses most of the response

@@ -178,6 +178,22 @@ def split_half_explainable_variance(counts: np.ndarray, rng: np.random.Generator
     return float(np.mean(sb**2 if squared else sb))
 
 
+def noise_ceiling(counts: np.ndarray) -> float:
+    """The authors' alternative reliability (Bao et al.): 1 - sum of squared SEMs of the per-image
+    means over the variance of the means (sum of squares), from `counts` (n_images, n_trials) of
+    window spike counts.
+
+    FIX (matlab_code.md §4 item 1): the authors' window used the latency relative to onset as an
+    absolute raster column, starting 170 ms too early; here the counts are the ones of every other
+    statistic, in [latency, latency + duration) after onset (screening.window_counts).
+    """
+    c = counts.astype(np.float64)
+    means = c.mean(axis=1)
+    sem2 = c.var(axis=1, ddof=1) / c.shape[1]
+    spread = ((means - means.mean()) ** 2).sum()
+    return float(1.0 - sem2.sum() / spread) if spread > 0 else float("nan")
+
+
 def normalised_ev(ev: float, explainable: float, min_explainable: float = 0.1) -> float:
     """EV / explainable variance, capped at 1; NaN where explainable variance < min_explainable."""
     if not np.isfinite(explainable) or explainable < min_explainable:

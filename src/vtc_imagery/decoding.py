@@ -42,6 +42,9 @@ def identification_accuracy(decoded: np.ndarray, features: np.ndarray, n_distrac
     distractor's. Whether a draw is correct depends only on how many of the drawn distractors are
     nearer than the target, which is hypergeometric, so draws are sampled from that law directly.
     Returns per k: accuracy (mean over images), its SEM over images, and chance 1/(k+1).
+
+    FIX (matlab_code.md §4 item 13): the authors' loop compared distances to the distractors only,
+    skipping the appended target, so its accuracy was always 0; the target is always a candidate here.
     """
     dist = pairwise_distances(decoded, features)
     target = np.diag(dist)
@@ -56,6 +59,21 @@ def identification_accuracy(decoded: np.ndarray, features: np.ndarray, n_distrac
         rows.append(dict(n_distractors=int(k), accuracy=float(per_image.mean()),
                          sem=float(per_image.std(ddof=1) / np.sqrt(n)), chance=1.0 / (k + 1)))
     return pd.DataFrame(rows)
+
+
+def prune_database(database: np.ndarray, stimuli: np.ndarray, min_distance: float = 0.0) -> np.ndarray:
+    """Indices of the database objects kept for reconstruction: exact duplicates within the database
+    dropped (the first copy kept), and every object within `min_distance` of a screening stimulus
+    dropped (the feature-space analogue of the authors' SSIM > 0.8 rule).
+
+    FIX (matlab_code.md §4 item 14): the authors' within-set comparison included each image with
+    itself (similarity 1 > 0.8), which flags every image; an object is never compared with itself here.
+    """
+    _, first = np.unique(database, axis=0, return_index=True)
+    keep = np.zeros(len(database), dtype=bool)
+    keep[first] = True
+    near = pairwise_distances(database, stimuli).min(axis=1) <= min_distance
+    return np.flatnonzero(keep & ~near)
 
 
 def reconstruct(decoded: np.ndarray, features: np.ndarray, database: np.ndarray) -> pd.DataFrame:

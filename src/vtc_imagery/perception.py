@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from . import axis as ax
-from .decoding import identification_accuracy, loo_decode_features, reconstruct
+from .decoding import identification_accuracy, loo_decode_features, prune_database, reconstruct
 from .objects import ObjectSpaceFile
 
 PAPER_FUNNEL = {"recorded": None, "VTC": 714, "responsive": 456, "axis-tuned": 367}
@@ -106,6 +106,7 @@ def _unit_axis_model(job: tuple) -> dict | None:
         axis_tuned=ax.is_axis_tuned(pvals, params.alpha, params.min_significant),
         ev_axis=ev_axis, ev_category=ev_cat, ev_exemplar=ev_ex,
         explainable_variance=explainable,
+        noise_ceiling=ax.noise_ceiling(counts),
         nev_axis=ax.normalised_ev(ev_axis, explainable, params.min_explainable),
         nev_category=ax.normalised_ev(ev_cat, explainable, params.min_explainable),
         nev_exemplar=ax.normalised_ev(ev_ex, explainable, params.min_explainable),
@@ -178,11 +179,16 @@ def decode_objects(population: pd.DataFrame, objects: ObjectSpaceFile, max_distr
     return ident, per_image
 
 
-def reconstruction_table(decoded: pd.DataFrame, objects: ObjectSpaceFile) -> pd.DataFrame:
-    """Each decoded object reconstructed as the nearest database object, with its normalised distance."""
+def reconstruction_table(decoded: pd.DataFrame, objects: ObjectSpaceFile, min_distance: float = 0.0) -> pd.DataFrame:
+    """Each decoded object reconstructed as the nearest object of the pruned database, with its
+    normalised distance; `reconstruction` and `best_possible` index the full database."""
     features = objects.features_of(decoded.stim_id.to_numpy())
-    table = reconstruct(np.stack(decoded.decoded), features, objects.database)
+    kept = prune_database(objects.database, objects.features, min_distance)
+    table = reconstruct(np.stack(decoded.decoded), features, objects.database[kept])
+    table["reconstruction"] = kept[table.reconstruction]
+    table["best_possible"] = kept[table.best_possible]
     table.insert(0, "stim_id", decoded.stim_id.to_numpy())
+    table["database_size"] = len(kept)
     return table
 
 

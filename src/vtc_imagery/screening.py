@@ -106,7 +106,12 @@ def binary_raster(times_by_trial: list[np.ndarray], window_ms: tuple[int, int] =
 
 
 def moving_average(x: np.ndarray, span: int) -> np.ndarray:
-    """Centred moving average along the last axis, averaging fewer points at the edges."""
+    """Centred moving average along the last axis, averaging fewer points at the edges.
+
+    FIX (matlab_code.md §4 item 20): the authors smoothed screening PSTHs with one routine
+    (edge-shrinking, then edges zeroed) and recall PSTHs with another (boxcar, zero ends); every
+    PSTH here uses this one, which neither zeroes nor biases its edges.
+    """
     kernel = np.ones(span)
     num = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), -1, x)
     den = np.convolve(np.ones(x.shape[-1]), kernel, mode="same")
