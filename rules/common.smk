@@ -28,6 +28,16 @@ NOTEBOOKS = Path(workflow.basedir) / "notebooks"
 SRC_DIR = str(Path(workflow.basedir) / "src")
 
 
+def mem_mb(base, per_input_mb=0.0):
+    """Memory request (MB): base plus a multiple of the input size, doubled on each retry."""
+    return lambda wildcards, input, attempt: int((base + per_input_mb * input.size_mb) * 2 ** (attempt - 1))
+
+
+def runtime(base, per_input_mb=0.0):
+    """Time request (minutes): base plus a multiple of the input size, doubled on each retry."""
+    return lambda wildcards, input, attempt: int((base + per_input_mb * input.size_mb) * 2 ** (attempt - 1))
+
+
 wildcard_constraints:
     session="|".join(sorted(SESSIONS)),
 

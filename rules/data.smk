@@ -25,6 +25,9 @@ rule simulate_cohort:
         null_tuning=config["simulation"]["null_tuning"],
         out_dir=lambda wc, output: str(Path(output.object_space).parent),
     threads: 2
+    resources:
+        mem_mb=mem_mb(3000),
+        runtime=runtime(30),
     log:
         "logs/simulate_cohort.log",
     benchmark:

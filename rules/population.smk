@@ -2,6 +2,13 @@
 # decoding, reconstruction, closed loop, and (on simulated data) validation against the truth.
 
 
+localrules:
+    population,
+    model_comparison,
+    closed_loop,
+    validate_perception,
+
+
 rule population:
     """One table of every unit (recording, screening and axis-model columns), the responses of
     responsive units, and the selection funnel beside the paper's 714 / 456 / 367."""
@@ -52,6 +59,9 @@ rule decoding:
     params:
         decoding=config["decoding"],
     threads: 2
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(15),
     log:
         "logs/decoding.log",
     benchmark:
@@ -72,6 +82,9 @@ rule reconstruction:
         "results/tables/reconstruction.parquet",
     params:
         min_distance=config["decoding"]["database_min_distance"],
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(10),
     log:
         "logs/reconstruction.log",
     conda:

@@ -13,6 +13,10 @@ rule nwb_to_tables:
         areas=config["areas"],
         isi_threshold_ms=config["qc"]["isi_threshold_ms"],
         alignment=config["alignment"],
+    resources:
+        mem_mb=mem_mb(1000, 10),
+        runtime=runtime(10, 0.2),
+    retries: 1
     log:
         "logs/nwb_to_tables/{session}.log",
     benchmark:

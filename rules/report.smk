@@ -1,6 +1,10 @@
 # Report notebooks (papermill): per-session QC and the cohort summary, registered in the report.
 
 
+localrules:
+    recorded_units,
+
+
 rule recorded_units:
     """Stack every session's unit table into one cohort table of recorded units."""
     input:
@@ -35,6 +39,9 @@ rule qc_session:
                                         spikes=input.spikes, example_units=config["qc"]["example_units"]),
         src_dir=SRC_DIR,
         simulated=SIMULATED,
+    resources:
+        mem_mb=mem_mb(2000, 5),
+        runtime=runtime(15),
     log:
         stdout="logs/qc_session/{session}.log",
         notebook="logs/qc_session/{session}.ipynb",
@@ -60,6 +67,9 @@ rule summary:
                                         truth=input.truth[0] if input.truth else ""),
         src_dir=SRC_DIR,
         simulated=SIMULATED,
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(15),
     log:
         stdout="logs/summary/summary.log",
         notebook="logs/summary/summary.ipynb",
@@ -106,6 +116,9 @@ rule figure:
                                     **FIGURE_PARAMS.get(wc.figure, {})},
         src_dir=SRC_DIR,
         simulated=SIMULATED,
+    resources:
+        mem_mb=mem_mb(3000),
+        runtime=runtime(20),
     log:
         stdout="logs/figure/{figure}.log",
         notebook="logs/figure/{figure}.ipynb",

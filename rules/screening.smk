@@ -16,6 +16,10 @@ rule screening_units:
     params:
         screening=config["screening"],
     threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 8),
+        runtime=runtime(15, 0.5),
+    retries: 1
     log:
         "logs/screening_units/{session}.log",
     benchmark:
@@ -38,6 +42,10 @@ rule axis_model:
     params:
         axis={k: config["axis"][k] for k in AXIS_MODEL_KEYS},
     threads: 2
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(30),
+    retries: 1
     log:
         "logs/axis_model/{session}.log",
     benchmark:

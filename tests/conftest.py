@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from vtc_imagery.simulate import get_profile, plan_cohort, simulate_cohort
@@ -38,3 +41,41 @@ def ci_cohort(tmp_path_factory, ci_profile) -> Path:
 @pytest.fixture(scope="session")
 def session_paths(ci_cohort, ci_profile) -> dict[str, Path]:
     return {s.name: ci_cohort / s.path for s in ci_profile.sessions()}
+
+
+CI_CONFIG = ["simulation={profile: ci, seed: 5}"]
+
+
+def snakemake(workdir: Path, *args: str, config: list[str] = CI_CONFIG, check: bool = True, cores: int | None = 2,
+              env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the workflow through the Snakemake CLI in `workdir`, as a user would."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(REPO / "config.yaml"), *(["--cores", str(cores)] if cores else []), *args]
+    if config:
+        cmd += ["--config", *config]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def result_tables(workdir: Path) -> dict[str, pd.DataFrame]:
+    return {str(p.relative_to(workdir)): pd.read_parquet(p) for p in sorted((workdir / "results").rglob("*.parquet"))}
+
+
+def assert_same_tables(first: dict[str, pd.DataFrame], second: dict[str, pd.DataFrame]) -> None:
+    """Counts, calls and ids identical; floats equal to 1e-12, as BLAS kernels may sum in another
+    order in another process (memory alignment), which no seed controls."""
+    for name, table in second.items():
+        pd.testing.assert_frame_equal(first[name], table, check_exact=False, rtol=1e-12, atol=1e-14)
+        for column in table.columns:
+            if not pd.api.types.is_float_dtype(table[column]) and table[column].dtype != object:
+                assert first[name][column].equals(table[column]), f"{name}: {column}"
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory) -> Path:
+    """The ci workflow run once, locally, for every test that reads its outputs."""
+    workdir = tmp_path_factory.mktemp("run")
+    snakemake(workdir)
+    return workdir

@@ -5,39 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-CI_CONFIG = ["simulation={profile: ci, seed: 5}"]
+from conftest import assert_same_tables, result_tables, snakemake
 
 pytestmark = pytest.mark.workflow
-
-
-def snakemake(workdir: Path, *args: str, config: list[str] = CI_CONFIG, check: bool = True, cores: int = 2):
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(REPO / "config.yaml"), "--cores", str(cores), *args]
-    if config:
-        cmd += ["--config", *config]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
-    return proc
-
-
-def tables(workdir: Path) -> dict[str, pd.DataFrame]:
-    return {str(p.relative_to(workdir)): pd.read_parquet(p) for p in sorted((workdir / "results").rglob("*.parquet"))}
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("run")
-    snakemake(workdir)
-    return workdir
 
 
 def test_the_ci_workflow_builds_every_session_and_the_summary(run_dir):
@@ -88,16 +61,10 @@ def test_a_second_run_rebuilds_nothing(run_dir):
 
 def test_two_runs_from_the_same_seed_give_identical_tables_whatever_the_cores(run_dir, tmp_path):
     snakemake(tmp_path, "results/tables/units.parquet", cores=1)  # the first run had 2 cores
-    first, second = tables(run_dir), tables(tmp_path)
+    first, second = result_tables(run_dir), result_tables(tmp_path)
     # 4 sessions x (3 NWB tables + 3 screening tables + 1 axis table) + recorded units, units, responses
     assert set(second) <= set(first) and len(second) == 31
-    for name, table in second.items():
-        # Counts, calls and ids are identical; floats agree to 1e-12, as BLAS kernels may sum in a
-        # different order in another process (memory alignment), which no seed controls.
-        pd.testing.assert_frame_equal(first[name], table, check_exact=False, rtol=1e-12, atol=1e-14)
-        for column in table.columns:
-            if not pd.api.types.is_float_dtype(table[column]) and table[column].dtype != object:
-                assert first[name][column].equals(table[column]), f"{name}: {column}"
+    assert_same_tables(first, second)
 
 
 def test_the_perception_tables_are_built_with_the_papers_numbers_beside(run_dir):

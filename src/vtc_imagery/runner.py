@@ -26,6 +26,8 @@ def run_rule(snakemake: Any, main: Callable[[Any], None]) -> None:
     sys.stdout = sys.stderr = log
     logging.basicConfig(stream=log, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         force=True)
+    if "SLURM_JOB_ID" in os.environ:
+        log.write(f"SLURM job {os.environ['SLURM_JOB_ID']} on {os.uname().nodename}\n")
     try:
         main(snakemake)
     except (InputDataError, ConfigError) as exc:

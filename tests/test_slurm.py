@@ -1,0 +1,90 @@
+"""The ci workflow through a real single-node SLURM cluster on localhost, with profiles/slurm."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO, assert_same_tables, result_tables, snakemake
+
+pytestmark = pytest.mark.slurm
+SCRIPT = REPO / "tests/slurm/local_cluster.sh"
+LOCAL_RULES = {"recorded_units", "population", "model_comparison", "closed_loop", "validate_perception"}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Start the cluster (installing SLURM if it can); stop exactly its daemons afterwards."""
+    # munged wants every directory above its socket world-executable, which pytest's tmp dirs are not
+    state = Path(tempfile.mkdtemp(prefix="vtc-slurm-", dir="/tmp"))
+    start = subprocess.run(["bash", str(SCRIPT), "start", str(state)], capture_output=True, text=True, timeout=900)
+    if start.returncode == 3:
+        pytest.skip(start.stderr.strip().splitlines()[-1])
+    assert start.returncode == 0, start.stderr[-3000:]
+    pids = [int(line.split(":")[1]) for line in (state / "pids").read_text().split()]
+    yield state
+    subprocess.run(["bash", str(SCRIPT), "stop", str(state)], capture_output=True, text=True, timeout=120)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # every daemon the script started is gone
+    shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def slurm_run(cluster, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("slurm_run")
+    env = {**os.environ, "SLURM_CONF": str(cluster / "slurm.conf"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = snakemake(workdir, "--workflow-profile", str(REPO / "profiles/slurm"),
+                     # the local cluster's settings; each replaces the profile's whole key
+                     "--default-resources", "slurm_partition=debug", "mem_mb=500", "runtime=30",
+                     "--set-threads", "axis_model=2", "--slurm-status-command", "squeue",
+                     "--slurm-init-seconds-before-status-checks", "8", "--slurm-keep-successful-logs",
+                     "--latency-wait", "5", "--jobs", "2", cores=None, env=env, timeout=1500)
+    return workdir, env, proc
+
+
+def _slurm_job_ids(workdir: Path) -> dict[str, set[int]]:
+    ids: dict[str, set[int]] = {}
+    for log in (workdir / ".snakemake/slurm_logs").rglob("*.log"):
+        rule = next(p for p in log.relative_to(workdir / ".snakemake/slurm_logs").parts if p.startswith("rule_"))
+        ids.setdefault(rule.removeprefix("rule_"), set()).add(int(log.stem))
+    return ids
+
+
+def test_every_job_but_the_local_rules_ran_as_a_completed_slurm_job(slurm_run):
+    workdir, env, _ = slurm_run
+    ids = _slurm_job_ids(workdir)
+    assert set(ids) == {"simulate_cohort", "nwb_to_tables", "qc_session", "screening_units", "axis_model",
+                        "decoding", "reconstruction", "summary", "figure"}
+    assert len(ids["axis_model"]) == 4 and len(ids["figure"]) == 5
+    every = sorted(set().union(*ids.values()))
+    states = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i %T", "-j", ",".join(map(str, every))],
+                            capture_output=True, text=True, env=env, check=True).stdout.split("\n")
+    states = dict(line.split() for line in states if line.strip())
+    assert {int(k) for k in states} == set(every) and set(states.values()) == {"COMPLETED"}
+
+
+def test_the_rule_logs_name_their_slurm_job(slurm_run):
+    workdir, _, _ = slurm_run
+    ids = _slurm_job_ids(workdir)
+    for rule in ("nwb_to_tables", "screening_units", "axis_model"):
+        logs = sorted((workdir / "logs" / rule).glob("*.log"))
+        assert len(logs) == 4
+        for log in logs:
+            found = re.search(r"SLURM job (\d+)", log.read_text())
+            assert found and int(found.group(1)) in ids[rule], log
+    assert not any("SLURM job" in p.read_text() for rule in LOCAL_RULES for p in (workdir / "logs").glob(f"{rule}*.log"))
+
+
+def test_the_slurm_run_gives_the_tables_of_a_local_run(slurm_run, run_dir):
+    workdir, _, _ = slurm_run
+    local, cluster = result_tables(run_dir), result_tables(workdir)
+    assert set(cluster) == set(local) and len(cluster) > 30
+    assert_same_tables(local, cluster)
