@@ -13,6 +13,7 @@ include: "rules/data.smk"
 include: "rules/preprocess.smk"
 include: "rules/screening.smk"
 include: "rules/population.smk"
+include: "rules/imagery.smk"
 include: "rules/report.smk"
 
 

@@ -65,8 +65,12 @@ def final_targets():
         "results/tables/identification.tsv",
         "results/tables/reconstruction.parquet",
         "results/tables/closed_loop.tsv",
+        "results/tables/imagery_follows_axis.tsv",
+        "results/tables/imagery_decoding.tsv",
+        *expand("results/models/{model}.tsv", model=["M1", "M2", "M3", "M4"]),
         *expand("results/figures/{figure}.html", figure=FIGURE_INPUTS),
     ]
     if SIMULATED:
-        targets.append("results/validation/perception.tsv")
+        targets += ["results/validation/perception.tsv", "results/validation/imagery.tsv",
+                    "results/validation/imagery_null.tsv"]
     return targets

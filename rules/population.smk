@@ -4,14 +4,15 @@
 
 localrules:
     population,
+    selection_funnel,
     model_comparison,
     closed_loop,
     validate_perception,
 
 
 rule population:
-    """One table of every unit (recording, screening and axis-model columns), the responses of
-    responsive units, and the selection funnel beside the paper's 714 / 456 / 367."""
+    """One table of every unit (recording, screening and axis-model columns), and the responses of
+    responsive units."""
     input:
         recorded="results/tables/recorded_units.parquet",
         screening=expand("results/screening/{session}/units.parquet", session=sorted(SESSIONS)),
@@ -20,14 +21,28 @@ rule population:
     output:
         units="results/tables/units.parquet",
         responses="results/tables/responses.parquet",
-        funnel=report("results/tables/selection_funnel.tsv", caption="../report/selection_funnel.rst",
-                      category="Perception"),
     log:
         "logs/population.log",
     conda:
         "../envs/stats.yaml"
     script:
         "../scripts/population.py"
+
+
+rule selection_funnel:
+    """Units left at each step, recorded -> VTC -> responsive -> axis-tuned -> in imagery sessions
+    -> reactivated, beside the paper's 714 / 456 / 367 / 107 / 43."""
+    input:
+        units="results/tables/units.parquet",
+        imagery="results/tables/imagery_units.parquet",
+    output:
+        report("results/tables/selection_funnel.tsv", caption="../report/selection_funnel.rst", category="Perception"),
+    log:
+        "logs/selection_funnel.log",
+    conda:
+        "../envs/stats.yaml"
+    script:
+        "../scripts/selection_funnel.py"
 
 
 rule model_comparison:

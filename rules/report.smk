@@ -1,8 +1,12 @@
 # Report notebooks (papermill): per-session QC and the cohort summary, registered in the report.
 
 
+# Notebooks are light plotting jobs; on a cluster they run on the login node, as plotting should.
 localrules:
     recorded_units,
+    qc_session,
+    summary,
+    figure,
 
 
 rule recorded_units:
@@ -89,9 +93,18 @@ FIGURE_INPUTS = {
                          reconstruction="results/tables/reconstruction.parquet",
                          decoded="results/tables/decoded_features.parquet", object_space=OBJECT_SPACE),
     "fig_closed_loop": dict(closed_loop="results/tables/closed_loop.tsv"),
+    "fig_imagery": dict(imagery_units="results/tables/imagery_units.parquet",
+                        imagery_objects="results/tables/imagery_objects.parquet",
+                        follows="results/tables/imagery_follows_axis.tsv",
+                        spikes=expand("results/sessions/{session}/spikes.parquet", session=sorted(SESSIONS)),
+                        trials=expand("results/sessions/{session}/trials.parquet", session=sorted(SESSIONS))),
+    "fig_imagery_models": dict(decoding="results/tables/imagery_decoding.tsv",
+                               models=expand("results/models/{model}.tsv", model=["M1", "M2", "M3", "M4"]),
+                               records=expand("results/models/{model}.json", model=["M1", "M2", "M3", "M4"])),
 }
 FIGURE_PARAMS = {
     "fig_axis_code": dict(tuning_bins=config["axis"]["tuning_bins"], min_bin_images=config["axis"]["min_bin_images"]),
+    "fig_imagery": dict(rule=config["reactivation"]["rule"]),
 }
 
 
@@ -112,7 +125,8 @@ rule figure:
     wildcard_constraints:
         figure="|".join(FIGURE_INPUTS),
     params:
-        notebook=lambda wc, input: {**{k: input[k] for k in FIGURE_INPUTS[wc.figure]},
+        notebook=lambda wc, input: {**{k: input[k] if isinstance(FIGURE_INPUTS[wc.figure][k], str) else list(input[k])
+                                       for k in FIGURE_INPUTS[wc.figure]},
                                     **FIGURE_PARAMS.get(wc.figure, {})},
         src_dir=SRC_DIR,
         simulated=SIMULATED,

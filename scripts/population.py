@@ -1,11 +1,10 @@
-"""Rule population: the cohort unit table, the responses of responsive units, the selection funnel."""
+"""Rule population: the cohort unit table and the responses of responsive units."""
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
 import pandas as pd  # noqa: E402
 
 from vtc_imagery.io import write_parquet_atomic  # noqa: E402
-from vtc_imagery.perception import selection_funnel  # noqa: E402
 from vtc_imagery.runner import run_rule  # noqa: E402
 
 
@@ -19,9 +18,7 @@ def main(smk):
     responses = pd.concat([pd.read_parquet(p) for p in smk.input.responses], ignore_index=True)
     write_parquet_atomic(units, smk.output.units)
     write_parquet_atomic(responses.sort_values(["unit_id", "stim_phase", "stim_id"]), smk.output.responses)
-    funnel = selection_funnel(units)
-    funnel.to_csv(smk.output.funnel, sep="\t", index=False, float_format="%.4g")
-    print(funnel.to_string(index=False))
+    print(f"{len(units)} units, {int(units.axis_tuned.sum())} axis-tuned")
 
 
 run_rule(snakemake, main)  # noqa: F821

@@ -15,7 +15,8 @@ from conftest import REPO, assert_same_tables, result_tables, snakemake
 
 pytestmark = pytest.mark.slurm
 SCRIPT = REPO / "tests/slurm/local_cluster.sh"
-LOCAL_RULES = {"recorded_units", "population", "model_comparison", "closed_loop", "validate_perception"}
+LOCAL_RULES = {"recorded_units", "population", "selection_funnel", "model_comparison", "closed_loop",
+               "validate_perception", "imagery_population", "validate_imagery", "qc_session", "summary", "figure"}
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +62,9 @@ def _slurm_job_ids(workdir: Path) -> dict[str, set[int]]:
 def test_every_job_but_the_local_rules_ran_as_a_completed_slurm_job(slurm_run):
     workdir, env, _ = slurm_run
     ids = _slurm_job_ids(workdir)
-    assert set(ids) == {"simulate_cohort", "nwb_to_tables", "qc_session", "screening_units", "axis_model",
-                        "decoding", "reconstruction", "summary", "figure"}
-    assert len(ids["axis_model"]) == 4 and len(ids["figure"]) == 5
+    assert set(ids) == {"simulate_cohort", "nwb_to_tables", "screening_units", "axis_model", "imagery_units",
+                        "imagery_decoding", "decoding", "reconstruction", "mixed_model", "validate_imagery_null"}
+    assert len(ids["axis_model"]) == 4 and len(ids["mixed_model"]) == 4
     every = sorted(set().union(*ids.values()))
     states = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i %T", "-j", ",".join(map(str, every))],
                             capture_output=True, text=True, env=env, check=True).stdout.split("\n")
@@ -80,7 +81,10 @@ def test_the_rule_logs_name_their_slurm_job(slurm_run):
         for log in logs:
             found = re.search(r"SLURM job (\d+)", log.read_text())
             assert found and int(found.group(1)) in ids[rule], log
-    assert not any("SLURM job" in p.read_text() for rule in LOCAL_RULES for p in (workdir / "logs").glob(f"{rule}*.log"))
+    local_logs = [workdir / "logs" / f"{rule}.log" for rule in LOCAL_RULES]
+    local_logs += [p for rule in LOCAL_RULES for p in (workdir / "logs" / rule).glob("*.log")]
+    assert [p for p in local_logs if p.exists()]
+    assert not any("SLURM job" in p.read_text() for p in local_logs if p.exists())
 
 
 def test_the_slurm_run_gives_the_tables_of_a_local_run(slurm_run, run_dir):

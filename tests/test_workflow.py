@@ -8,7 +8,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import assert_same_tables, result_tables, snakemake
+from conftest import CI_CONFIG, assert_same_tables, result_tables, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -33,8 +33,8 @@ def test_units_are_unique_across_the_cohort_and_vtc_is_found(run_dir):
 
 def test_executed_notebooks_contain_figures_and_say_simulated(run_dir):
     figures = sorted((run_dir / "results/figures").glob("*.ipynb"))
-    assert [f.stem for f in figures] == ["fig_axis_code", "fig_closed_loop", "fig_decoding", "fig_latency",
-                                         "fig_model_comparison", "summary"]
+    assert [f.stem for f in figures] == ["fig_axis_code", "fig_closed_loop", "fig_decoding", "fig_imagery",
+                                         "fig_imagery_models", "fig_latency", "fig_model_comparison", "summary"]
     for nb in [*(run_dir / "results/qc").glob("*.ipynb"), *figures]:
         cells = json.loads(nb.read_text())["cells"]
         outputs = [o for c in cells for o in c.get("outputs", [])]
@@ -106,6 +106,39 @@ def test_a_cohort_without_tuning_calls_axis_tuning_at_most_at_the_nominal_level(
     assert responsive.axis_tuned.mean() <= 0.01  # the per-repeat alpha; the 99-of-100 rule is stricter
 
 
+def test_the_imagery_tables_extend_the_funnel_and_feed_the_models(run_dir):
+    funnel = pd.read_csv(run_dir / "results/tables/selection_funnel.tsv", sep="\t").set_index("stage")
+    assert funnel.paper["axis-tuned in imagery sessions"] == 107 and funnel.paper["reactivated"] == 43
+    assert funnel.this_run["axis-tuned in imagery sessions"] >= funnel.this_run["reactivated"]
+    for model in ("M1", "M2", "M3", "M4"):
+        record = json.loads((run_dir / f"results/models/{model}.json").read_text())
+        assert record["converged"] and 0 <= record["p_value"] <= 1 and record["versions"]["statsmodels"]
+        table = pd.read_csv(run_dir / f"results/models/{model}.tsv", sep="\t")
+        assert (table.ci_low <= table.estimate).all() and (table.estimate <= table.ci_high).all()
+    decoding = pd.read_csv(run_dir / "results/tables/imagery_decoding.tsv", sep="\t")
+    assert len(decoding) == 1 and decoding.chance.iloc[0] == 1 / decoding.n_objects.iloc[0]
+
+
+def test_imagery_validation_on_the_ci_cohort(run_dir):
+    v = pd.read_csv(run_dir / "results/validation/imagery.tsv", sep="\t").set_index("metric").value
+    assert v["reactivation specificity (poisson_burst)"] >= 0.8
+    assert v["reactivation sensitivity (ranksum)"] >= 0.5
+    null = pd.read_csv(run_dir / "results/validation/imagery_null.tsv", sep="\t").set_index("seed")
+    assert null.loc["all", "call_rate"] <= 0.05  # no reactivation planted
+
+
+def test_the_imagery_models_run_from_a_users_summary_table(tmp_path, run_dir):
+    table = pd.read_parquet(run_dir / "results/tables/imagery_objects.parquet")
+    user = table[["unit", "patient", "object", "viewing_rate", "encoding_rate", "imagery_rate",
+                  "preferred_projection", "orthogonal_projection"]]
+    user.to_csv(tmp_path / "summary.csv", index=False)
+    shutil.copytree(run_dir / "results", tmp_path / "results")  # M1 needs no NWB-derived input but the table
+    snakemake(tmp_path, "results/models/M1.tsv", "--forcerun", "mixed_model",
+              config=[*CI_CONFIG, f"imagery_table={tmp_path / 'summary.csv'}"])
+    record = json.loads((tmp_path / "results/models/M1.json").read_text())
+    assert record["n_observations"] == len(user) and record["simulated"] is False
+
+
 def test_a_wrong_config_key_stops_the_run_before_any_rule(tmp_path):
     proc = snakemake(tmp_path, config=["simulation={profil: ci}"], check=False)
     assert proc.returncode != 0
@@ -145,7 +178,8 @@ def test_the_paper_cohort_dry_run_has_one_parallel_job_per_session(tmp_path):
             counts[parts[0]] = int(parts[1])
     assert counts["nwb_to_tables"] == 30 and counts["qc_session"] == 30
     assert counts["screening_units"] == 30 and counts["axis_model"] == 30
-    assert counts["simulate_cohort"] == 1 and counts["summary"] == 1 and counts["figure"] == 5
+    assert counts["imagery_units"] == 30 and counts["imagery_decoding"] == 30 and counts["mixed_model"] == 4
+    assert counts["simulate_cohort"] == 1 and counts["summary"] == 1 and counts["figure"] == 7
 
 
 DANDI = ["source=dandi", "dandi={dandiset_id: '000207', version: '0.230530.1822', manifest: manifest.tsv}"]

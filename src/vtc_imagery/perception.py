@@ -15,7 +15,8 @@ from . import axis as ax
 from .decoding import identification_accuracy, loo_decode_features, prune_database, reconstruct
 from .objects import ObjectSpaceFile
 
-PAPER_FUNNEL = {"recorded": None, "VTC": 714, "responsive": 456, "axis-tuned": 367}
+PAPER_FUNNEL = {"recorded": None, "VTC": 714, "responsive": 456, "axis-tuned": 367,
+                "axis-tuned in imagery sessions": 107, "reactivated": 43}
 
 
 @dataclass(frozen=True)
@@ -116,14 +117,20 @@ def _unit_axis_model(job: tuple) -> dict | None:
     )
 
 
-def selection_funnel(units: pd.DataFrame) -> pd.DataFrame:
-    """Units left after each criterion: recorded -> VTC -> responsive -> axis-tuned, beside the paper's."""
+def selection_funnel(units: pd.DataFrame, imagery_units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Units left after each criterion: recorded -> VTC -> responsive -> axis-tuned, and with the
+    imagery tables -> axis-tuned in imagery sessions -> reactivated, beside the paper's numbers."""
     vtc = units.area == "VTC"
     responsive = vtc & units.responsive.fillna(False).astype(bool)
     tuned = responsive & units.axis_tuned.fillna(False).astype(bool)
-    table = pd.DataFrame(dict(stage=list(PAPER_FUNNEL),
-                              this_run=[len(units), int(vtc.sum()), int(responsive.sum()), int(tuned.sum())],
-                              paper=[np.nan if v is None else v for v in PAPER_FUNNEL.values()]))
+    counts = [len(units), int(vtc.sum()), int(responsive.sum()), int(tuned.sum())]
+    if imagery_units is not None:
+        in_imagery = units.unit_id[tuned].isin(imagery_units.unit_id)
+        reactivated = imagery_units.unit_id[imagery_units.reactivated.astype(bool)]
+        counts += [int(in_imagery.sum()), int(units.unit_id[tuned].isin(reactivated).sum())]
+    stages = list(PAPER_FUNNEL)[: len(counts)]
+    table = pd.DataFrame(dict(stage=stages, this_run=counts,
+                              paper=[np.nan if PAPER_FUNNEL[s] is None else PAPER_FUNNEL[s] for s in stages]))
     table["fraction_of_previous"] = table.this_run / table.this_run.shift()
     table["paper_fraction_of_previous"] = table.paper / table.paper.shift()
     return table

@@ -46,3 +46,77 @@ def perception_validation(units: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFr
         rows.append(dict(metric=f"fraction {stage}", value=float(called), n_units=n_vtc,
                          note=f"planted {planted:.3f}; paper {paper:.3f}"))
     return pd.DataFrame(rows)
+
+
+def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dict, m1_table: pd.DataFrame) -> pd.DataFrame:
+    """Reactivation calls of axis-tuned VTC units in imagery sessions against the planted truth,
+    for each rule, and whether M1 recovers the planted preferred-axis effect."""
+    from .imagery import RULES, imagery_population
+
+    u = imagery_units[imagery_population(imagery_units)].merge(
+        truth[["unit_id", "reactivated"]].rename(columns={"reactivated": "planted"}), on="unit_id", validate="one_to_one")
+    planted = u.planted.astype(bool)
+    rows = []
+    for rule in RULES:
+        called = u[f"reactivated_{rule}"].astype(bool)
+        for metric, hits in ((f"reactivation sensitivity ({rule})", called[planted]),
+                             (f"reactivation specificity ({rule})", ~called[~planted])):
+            value, n = _rate(hits)
+            rows.append(dict(metric=metric, value=value, n_units=n, note="axis-tuned VTC units in imagery sessions"))
+    pref = m1_table.set_index("term").loc[m1["test_term"]]
+    rows.append(dict(metric="M1 preferred-projection effect", value=float(pref.estimate), n_units=m1["n_units"],
+                     note=f"95% CI [{pref.ci_low:.3f}, {pref.ci_high:.3f}]; LRT p = {m1['p_value']:.3g}; planted > 0"))
+    return pd.DataFrame(rows)
+
+
+def imagery_null_check(profile_name: str, seeds: list[int], screening_params, axis_params, reactivation_params,
+                       windows: dict, n_shuffles: int, m1_spec: dict, optimizers: tuple[str, ...]) -> pd.DataFrame:
+    """Per seed of a cohort with no reactivation (everything else as planted): the reactivation
+    call rate among axis-tuned VTC units in imagery sessions, and M1's test of the preferred
+    projection. Sessions are simulated and analysed in memory with the workflow's own functions."""
+    from . import axis as ax
+    from .imagery import imagery_session
+    from .models import fit_mixed_lm, imagery_model_data
+    from .nwb.read import AreaPatterns, SessionContent
+    from .objects import ObjectSpaceFile
+    from .perception import axis_model_session
+    from .screening import screen_session
+    from .simulate import get_profile, plan_cohort
+    from .simulate.session import simulate_session
+    from .tables import session_tables
+
+    rows = []
+    profile = get_profile(profile_name, reactivated_fraction=0.0)
+    for seed in seeds:
+        plan = plan_cohort(profile, seed)
+        objects = ObjectSpaceFile(np.arange(1, 501), plan.objects.features, plan.objects.categories,
+                                  plan.objects.database, pd.DataFrame(), True)
+        features = pd.DataFrame(ax.scale_features(objects.features), index=objects.stim_id)
+        tables = []
+        for name in plan.sessions.session_name[plan.sessions.kind == "imagery"]:
+            data = simulate_session(plan, profile, name, seed)
+            content = SessionContent(subject_id=name.split("_")[0][4:], session_description="imagery",
+                                     units=pd.DataFrame(dict(unit_index=np.arange(len(data.units)), cluster_id=-1,
+                                                             location=data.units.location)),
+                                     spike_times=data.spike_times, trials=data.trials)
+            units, trials, spikes = session_tables(content, name, AreaPatterns(), 0.003, windows)
+            screening, responses, counts = screen_session(units, trials, spikes, screening_params)
+            axis = axis_model_session(responses, counts, objects, axis_params)
+            result = imagery_session(units, trials, spikes, screening, responses, axis, features,
+                                     reactivation_params, n_shuffles, seed)
+            tuned = axis.unit_id[axis.axis_tuned & axis.unit_id.isin(units.unit_id[units.area == "VTC"])]
+            calls = result.units[result.units.unit_id.isin(tuned)]
+            objs = result.objects[result.objects.unit_id.isin(tuned)].rename(columns={
+                "unit_id": "unit", "stim_id": "object", "imagery_rate_hz": "imagery_rate",
+                "viewing_rate_hz": "viewing_rate"}).assign(patient=name.split("_")[0])
+            tables.append((calls, objs))
+        calls = pd.concat([c for c, _ in tables], ignore_index=True)
+        objs = pd.concat([o for _, o in tables], ignore_index=True)
+        p = np.nan
+        if objs.unit.nunique() >= 3:
+            p = fit_mixed_lm(imagery_model_data(objs), m1_spec["formula"], m1_spec["test_term"],
+                             m1_spec.get("unit_slope"), optimizers).record["p_value"]
+        rows.append(dict(seed=seed, n_axis_tuned=len(calls), n_reactivated=int(calls.reactivated.sum()),
+                         call_rate=float(calls.reactivated.mean()) if len(calls) else np.nan,
+                         m1_p=p, m1_significant=bool(p < 0.05)))
+    return pd.DataFrame(rows)

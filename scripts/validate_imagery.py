@@ -1,0 +1,22 @@
+"""Rule validate_imagery: SIMULATED data only; reactivation calls and M1 against the planted truth."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
+import json  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.validation import imagery_validation  # noqa: E402
+
+
+def main(smk):
+    with open(smk.input.m1_record) as fh:
+        m1 = json.load(fh)
+    table = imagery_validation(pd.read_parquet(smk.input.imagery), pd.read_parquet(smk.input.truth), m1,
+                               pd.read_csv(smk.input.m1, sep="\t"))
+    table.to_csv(smk.output[0], sep="\t", index=False, float_format="%.4g")
+    print(table.to_string(index=False))
+
+
+run_rule(snakemake, main)  # noqa: F821
