@@ -140,3 +140,12 @@ rule figure:
         "../envs/report.yaml"
     script:
         "../scripts/run_notebook.py"
+
+
+rule validate:
+    """SIMULATED data only: every validation table against the planted truth (perception, imagery,
+    and null cohorts over seeds); `snakemake validate` builds just these."""
+    input:
+        "results/validation/perception.tsv",
+        "results/validation/imagery.tsv",
+        "results/validation/imagery_null.tsv",
