@@ -116,7 +116,7 @@ def test_the_imagery_tables_extend_the_funnel_and_feed_the_models(run_dir):
         table = pd.read_csv(run_dir / f"results/models/{model}.tsv", sep="\t")
         assert (table.ci_low <= table.estimate).all() and (table.estimate <= table.ci_high).all()
     decoding = pd.read_csv(run_dir / "results/tables/imagery_decoding.tsv", sep="\t")
-    assert len(decoding) == 1 and decoding.chance.iloc[0] == 1 / decoding.n_objects.iloc[0]
+    assert len(decoding) == 1 and decoding.chance.iloc[0] == pytest.approx(1 / decoding.n_objects.iloc[0], rel=1e-5)
 
 
 def test_imagery_validation_on_the_ci_cohort(run_dir):
