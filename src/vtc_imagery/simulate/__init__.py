@@ -11,7 +11,6 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import pandas as pd
 
 from ..io import atomic_path
 from ..nwb.write import write_session_nwb
