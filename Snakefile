@@ -9,11 +9,12 @@ configfile: "config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/data.smk"
-include: "rules/preprocess.smk"
-include: "rules/screening.smk"
-include: "rules/population.smk"
+include: "rules/inputs.smk"
+include: "rules/sessions.smk"
+include: "rules/cohort.smk"
 include: "rules/imagery.smk"
+include: "rules/models.smk"
+include: "rules/validation.smk"
 include: "rules/report.smk"
 
 

@@ -1,15 +1,17 @@
 # Config validation, the session list, and helpers shared by the rule files.
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.errors import ConfigError, InputDataError
 from vtc_imagery.sessions import local_sources, session_inputs
 
+# The workflow's own files are found from this file's location, never from the working directory
+# or the including Snakefile's: the workflow also runs as a `module` of another workflow.
+WORKFLOW_DIR = Path(workflow.current_basedir).parent
+NOTEBOOKS = WORKFLOW_DIR / "notebooks"
+
 try:
-    config.update(validate_config(config, load_schema(Path(workflow.basedir) / "schemas/config.schema.yaml")))
+    config.update(validate_config(config, load_schema(WORKFLOW_DIR / "schemas/config.schema.yaml")))
     # session name -> NWB path (relative to the working directory), known before any rule runs
     SESSIONS = session_inputs(config)
     LOCAL_SOURCES = local_sources(config) if config["source"] == "local" else {}
@@ -21,11 +23,11 @@ SYNTH_DIR = f"data/synthetic/{config['simulation']['profile']}"
 _dandi = config["dandi"]
 DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi["dandiset_id"] else "data/dandi/unset"
 OBJECT_SPACE = f"{SYNTH_DIR}/object_space.h5" if SIMULATED else config["object_space"]
+# The mixed-effects models are the mappings under `models:` (the other keys are fit settings).
+MODELS = [name for name, spec in config["models"].items() if isinstance(spec, dict)]
 # Keys of the `axis:` config section that the per-session axis model uses (the rest shape figures).
 AXIS_MODEL_KEYS = ["n_shuffles", "n_repeats", "alpha", "min_significant", "explainable_splits",
                    "min_explainable", "consistency_splits", "exemplar_degree", "explainable_ceiling", "seed"]
-NOTEBOOKS = Path(workflow.basedir) / "notebooks"
-SRC_DIR = str(Path(workflow.basedir) / "src")
 
 
 def mem_mb(base, per_input_mb=0.0):
@@ -67,7 +69,7 @@ def final_targets():
         "results/tables/closed_loop.tsv",
         "results/tables/imagery_follows_axis.tsv",
         "results/tables/imagery_decoding.tsv",
-        *expand("results/models/{model}.tsv", model=["M1", "M2", "M3", "M4"]),
+        *expand("results/models/{model}.tsv", model=MODELS),
         *expand("results/figures/{figure}.html", figure=FIGURE_INPUTS),
     ]
     if SIMULATED:

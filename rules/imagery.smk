@@ -1,10 +1,9 @@
-# Imagery: responses to cued imagery, reactivation, the imagery-vision relation, decoding of
-# imagined objects, and the mixed-effects population models.
+# Imagery: responses to cued imagery and reactivation (per session), decoding of imagined objects,
+# and the cohort's imagery tables.
 
 
 localrules:
     imagery_population,
-    validate_imagery,
 
 
 rule imagery_units:
@@ -88,83 +87,3 @@ rule imagery_population:
         "../envs/stats.yaml"
     script:
         "../scripts/imagery_population.py"
-
-
-rule mixed_model:
-    """A mixed-effects population model: M1 imagery ~ preferred + orthogonal projection, M2 imagery
-    ~ viewing, M3 normalised EV ~ model, M4 reactivated ~ unit covariates (units nested in patients)."""
-    input:
-        table=config["imagery_table"] or "results/tables/imagery_objects.parquet",
-        units="results/tables/units.parquet",
-        imagery="results/tables/imagery_units.parquet",
-    output:
-        table=report("results/models/{model}.tsv", caption="../report/mixed_model.rst", category="Mixed models",
-                     labels={"model": "{model}"}),
-        record="results/models/{model}.json",
-    wildcard_constraints:
-        model="M1|M2|M3|M4",
-    params:
-        spec=lambda wc: config["models"][wc.model],
-        optimizers=config["models"]["optimizers"],
-        population=config["imagery"]["population"],
-        simulated=SIMULATED and not config["imagery_table"],
-    threads: 1
-    resources:
-        mem_mb=mem_mb(2000),
-        runtime=runtime(20),
-    log:
-        "logs/mixed_model/{model}.log",
-    benchmark:
-        "benchmarks/mixed_model/{model}.tsv"
-    conda:
-        "../envs/stats.yaml"
-    script:
-        "../scripts/mixed_model.py"
-
-
-rule validate_imagery:
-    """SIMULATED data only: reactivation calls of each rule against the planted reactivation, and
-    M1's estimate of the planted preferred-axis effect."""
-    input:
-        imagery="results/tables/imagery_units.parquet",
-        truth=f"{SYNTH_DIR}/truth/units.parquet",
-        m1="results/models/M1.tsv",
-        m1_record="results/models/M1.json",
-    output:
-        report("results/validation/imagery.tsv", caption="../report/validate_imagery.rst",
-               category="Validation (simulated)"),
-    log:
-        "logs/validate_imagery.log",
-    conda:
-        "../envs/stats.yaml"
-    script:
-        "../scripts/validate_imagery.py"
-
-
-rule validate_imagery_null:
-    """SIMULATED cohorts without reactivation, one per seed, analysed in memory with the workflow's
-    functions: the reactivation call rate and M1's type-I error, against their nominal levels."""
-    output:
-        report("results/validation/imagery_null.tsv", caption="../report/validate_imagery_null.rst",
-               category="Validation (simulated)"),
-    params:
-        profile=config["validation"]["null_profile"],
-        seeds=[config["simulation"]["seed"] + k for k in range(1, config["validation"]["null_seeds"] + 1)],
-        screening=config["screening"],
-        axis={k: config["axis"][k] for k in AXIS_MODEL_KEYS},
-        reactivation=config["reactivation"],
-        alignment=config["alignment"],
-        n_shuffles=config["imagery"]["n_shuffles"],
-        m1=config["models"]["M1"],
-        optimizers=config["models"]["optimizers"],
-    resources:
-        mem_mb=mem_mb(3000),
-        runtime=runtime(60),
-    log:
-        "logs/validate_imagery_null.log",
-    benchmark:
-        "benchmarks/validate_imagery_null.tsv"
-    conda:
-        "../envs/stats.yaml"
-    script:
-        "../scripts/validate_imagery_null.py"

@@ -1,26 +1,11 @@
-# Report notebooks (papermill): per-session QC and the cohort summary, registered in the report.
-
-
+# Report notebooks (papermill): per-session QC, the cohort summary and the paper's figures.
 # Notebooks are light plotting jobs; on a cluster they run on the login node, as plotting should.
+
+
 localrules:
-    recorded_units,
     qc_session,
     summary,
     figure,
-
-
-rule recorded_units:
-    """Stack every session's unit table into one cohort table of recorded units."""
-    input:
-        expand("results/sessions/{session}/units.parquet", session=sorted(SESSIONS)),
-    output:
-        "results/tables/recorded_units.parquet",
-    log:
-        "logs/recorded_units.log",
-    conda:
-        "../envs/report.yaml"
-    script:
-        "../scripts/recorded_units.py"
 
 
 rule qc_session:
@@ -41,7 +26,6 @@ rule qc_session:
     params:
         notebook=lambda wc, input: dict(session=wc.session, units=input.units, trials=input.trials,
                                         spikes=input.spikes, example_units=config["qc"]["example_units"]),
-        src_dir=SRC_DIR,
         simulated=SIMULATED,
     resources:
         mem_mb=mem_mb(2000, 5),
@@ -69,7 +53,6 @@ rule summary:
     params:
         notebook=lambda wc, input: dict(units=input.units, trials=list(input.trials),
                                         truth=input.truth[0] if input.truth else ""),
-        src_dir=SRC_DIR,
         simulated=SIMULATED,
     resources:
         mem_mb=mem_mb(2000),
@@ -99,9 +82,11 @@ FIGURE_INPUTS = {
                         spikes=expand("results/sessions/{session}/spikes.parquet", session=sorted(SESSIONS)),
                         trials=expand("results/sessions/{session}/trials.parquet", session=sorted(SESSIONS))),
     "fig_imagery_models": dict(decoding="results/tables/imagery_decoding.tsv",
-                               models=expand("results/models/{model}.tsv", model=["M1", "M2", "M3", "M4"]),
-                               records=expand("results/models/{model}.json", model=["M1", "M2", "M3", "M4"])),
+                               models=expand("results/models/{model}.tsv", model=MODELS),
+                               records=expand("results/models/{model}.json", model=MODELS)),
 }
+
+
 FIGURE_PARAMS = {
     "fig_axis_code": dict(tuning_bins=config["axis"]["tuning_bins"], min_bin_images=config["axis"]["min_bin_images"]),
     "fig_imagery": dict(rule=config["reactivation"]["rule"]),
@@ -128,7 +113,6 @@ rule figure:
         notebook=lambda wc, input: {**{k: input[k] if isinstance(FIGURE_INPUTS[wc.figure][k], str) else list(input[k])
                                        for k in FIGURE_INPUTS[wc.figure]},
                                     **FIGURE_PARAMS.get(wc.figure, {})},
-        src_dir=SRC_DIR,
         simulated=SIMULATED,
     resources:
         mem_mb=mem_mb(3000),
@@ -140,12 +124,3 @@ rule figure:
         "../envs/report.yaml"
     script:
         "../scripts/run_notebook.py"
-
-
-rule validate:
-    """SIMULATED data only: every validation table against the planted truth (perception, imagery,
-    and null cohorts over seeds); `snakemake validate` builds just these."""
-    input:
-        "results/validation/perception.tsv",
-        "results/validation/imagery.tsv",
-        "results/validation/imagery_null.tsv",

@@ -1,13 +1,11 @@
 """Rule axis_model: the axis model and axis-tuning test of a session's responsive units."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.io import write_parquet_atomic  # noqa: E402
-from vtc_imagery.objects import read_object_space  # noqa: E402
-from vtc_imagery.perception import AxisParams, axis_model_session  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.io import write_parquet_atomic
+from vtc_imagery.objects import read_object_space
+from vtc_imagery.perception import AxisParams, axis_model_session
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

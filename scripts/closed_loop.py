@@ -1,12 +1,10 @@
 """Rule closed_loop: responses to synthetic stimuli by step along the preferred and orthogonal axes."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.objects import read_object_space  # noqa: E402
-from vtc_imagery.perception import closed_loop_ramps  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.objects import read_object_space
+from vtc_imagery.perception import closed_loop_ramps
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

@@ -1,9 +1,8 @@
 """Rule dandi_manifest: resolve the pinned dandiset's asset list once, for committing."""
 import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-from vtc_imagery.dandi import resolve_manifest  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.dandi import resolve_manifest
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

@@ -1,9 +1,8 @@
 """Rule download_dandi: fetch one asset of the pinned dandiset, verified against the manifest."""
 import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-from vtc_imagery.dandi import download_asset, read_manifest  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.dandi import download_asset, read_manifest
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

@@ -1,12 +1,10 @@
 """Rule imagery_decoding: decode a session's imagined objects within imagery and from viewing."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.imagery import decoding_session  # noqa: E402
-from vtc_imagery.objects import read_object_space  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.imagery import decoding_session
+from vtc_imagery.objects import read_object_space
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

@@ -1,12 +1,10 @@
 """Rule imagery_population: imagery tables of the cohort, and whether imagery follows the visual code."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.imagery import follows_visual_code, population_tables  # noqa: E402
-from vtc_imagery.io import write_parquet_atomic  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.imagery import follows_visual_code, population_tables
+from vtc_imagery.io import write_parquet_atomic
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

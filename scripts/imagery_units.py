@@ -1,14 +1,12 @@
 """Rule imagery_units: imagery responses, reactivation and the imagery-vision relation of a session."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery import axis as ax  # noqa: E402
-from vtc_imagery.imagery import ReactivationParams, imagery_session  # noqa: E402
-from vtc_imagery.io import write_parquet_atomic  # noqa: E402
-from vtc_imagery.objects import read_object_space  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery import axis as ax
+from vtc_imagery.imagery import ReactivationParams, imagery_session
+from vtc_imagery.io import write_parquet_atomic
+from vtc_imagery.objects import read_object_space
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

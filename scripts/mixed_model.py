@@ -1,16 +1,14 @@
 """Rule mixed_model: fit one of the mixed-effects population models M1-M4 (statsmodels)."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import json  # noqa: E402
+import json
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from vtc_imagery.models import (  # noqa: E402
+from vtc_imagery.models import (
     fit_binomial_mixed, fit_mixed_lm, imagery_model_data, read_imagery_table, zscore_within,
 )
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.runner import run_rule
 
 
 def data_for(model: str, smk) -> pd.DataFrame:

@@ -1,11 +1,9 @@
 """Rule model_comparison: normalised EV of the axis, category and exemplar models and their tests."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.perception import model_comparison  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.perception import model_comparison
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

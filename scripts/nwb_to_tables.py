@@ -1,11 +1,10 @@
 """Rule nwb_to_tables: one session's NWB -> units, trials and aligned-spike Parquet tables."""
 import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-from vtc_imagery.io import write_parquet_atomic  # noqa: E402
-from vtc_imagery.nwb.read import AreaPatterns, read_session  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
-from vtc_imagery.tables import session_tables  # noqa: E402
+from vtc_imagery.io import write_parquet_atomic
+from vtc_imagery.nwb.read import AreaPatterns, read_session
+from vtc_imagery.runner import run_rule
+from vtc_imagery.tables import session_tables
 
 
 def main(smk):

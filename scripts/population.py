@@ -1,11 +1,9 @@
 """Rule population: the cohort unit table and the responses of responsive units."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.io import write_parquet_atomic  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.io import write_parquet_atomic
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

@@ -3,15 +3,13 @@
 The executed notebook goes to the rule's notebook log first, so a failing notebook is kept for
 reading; the outputs are written only after it has run through.
 """
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-from vtc_imagery.report import execute_notebook  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.report import execute_notebook
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):
-    parameters = dict(smk.params.notebook, src_dir=smk.params.src_dir, simulated=smk.params.simulated)
+    parameters = dict(smk.params.notebook, simulated=smk.params.simulated)
     execute_notebook(smk.input.notebook, smk.log.notebook, smk.output.ipynb, smk.output.html, parameters)
 
 

@@ -1,12 +1,10 @@
 """Rule screening_units: latency, responsiveness, category ANOVA and per-image responses of a session."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.io import write_parquet_atomic  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
-from vtc_imagery.screening import ScreeningParams, screen_session  # noqa: E402
+from vtc_imagery.io import write_parquet_atomic
+from vtc_imagery.runner import run_rule
+from vtc_imagery.screening import ScreeningParams, screen_session
 
 
 def main(smk):

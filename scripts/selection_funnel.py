@@ -1,11 +1,9 @@
 """Rule selection_funnel: units left at each criterion beside the paper's numbers."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.perception import selection_funnel  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
+from vtc_imagery.perception import selection_funnel
+from vtc_imagery.runner import run_rule
 
 
 def main(smk):

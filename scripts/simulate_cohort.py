@@ -1,9 +1,8 @@
 """Rule simulate_cohort: write the virtual cohort (SIMULATED data) under params.out_dir."""
 import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-from vtc_imagery.runner import run_rule  # noqa: E402
-from vtc_imagery.simulate import get_profile, simulate_cohort  # noqa: E402
+from vtc_imagery.runner import run_rule
+from vtc_imagery.simulate import get_profile, simulate_cohort
 
 
 def main(smk):

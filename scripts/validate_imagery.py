@@ -1,13 +1,11 @@
 """Rule validate_imagery: SIMULATED data only; reactivation calls and M1 against the planted truth."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import json  # noqa: E402
+import json
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.runner import run_rule  # noqa: E402
-from vtc_imagery.validation import imagery_validation  # noqa: E402
+from vtc_imagery.runner import run_rule
+from vtc_imagery.validation import imagery_validation
 
 
 def main(smk):

@@ -1,13 +1,11 @@
 """Rule validate_imagery_null: SIMULATED cohorts with no reactivation, over several seeds: the
 reactivation call rate and M1's type-I error against their nominal levels."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-from vtc_imagery.imagery import ReactivationParams  # noqa: E402
-from vtc_imagery.perception import AxisParams  # noqa: E402
-from vtc_imagery.runner import run_rule  # noqa: E402
-from vtc_imagery.screening import ScreeningParams  # noqa: E402
-from vtc_imagery.validation import imagery_null_check  # noqa: E402
+from vtc_imagery.imagery import ReactivationParams
+from vtc_imagery.perception import AxisParams
+from vtc_imagery.runner import run_rule
+from vtc_imagery.screening import ScreeningParams
+from vtc_imagery.validation import imagery_null_check
 
 
 def main(smk):

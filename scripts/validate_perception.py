@@ -1,11 +1,9 @@
 """Rule validate_perception: SIMULATED data only; calls and axes against the planted truth."""
-import sys
 
-sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # noqa: F821 (snakemake is injected)
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from vtc_imagery.runner import run_rule  # noqa: E402
-from vtc_imagery.validation import perception_validation  # noqa: E402
+from vtc_imagery.runner import run_rule
+from vtc_imagery.validation import perception_validation
 
 
 def main(smk):

@@ -1,13 +1,27 @@
-# Population perception analyses: the cohort unit table and selection funnel, model comparison,
-# decoding, reconstruction, closed loop, and (on simulated data) validation against the truth.
+# Cohort perception analyses: the unit tables, the selection funnel, model comparison, decoding,
+# reconstruction and the closed loop.
 
 
 localrules:
+    recorded_units,
     population,
     selection_funnel,
     model_comparison,
     closed_loop,
-    validate_perception,
+
+
+rule recorded_units:
+    """Stack every session's unit table into one cohort table of recorded units."""
+    input:
+        expand("results/sessions/{session}/units.parquet", session=sorted(SESSIONS)),
+    output:
+        "results/tables/recorded_units.parquet",
+    log:
+        "logs/recorded_units.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/recorded_units.py"
 
 
 rule population:
@@ -125,20 +139,3 @@ rule closed_loop:
         "../envs/stats.yaml"
     script:
         "../scripts/closed_loop.py"
-
-
-rule validate_perception:
-    """SIMULATED data only: responsive and axis-tuned calls against the planted truth (sensitivity,
-    specificity), recovered vs planted axes, and the funnel beside the planted one."""
-    input:
-        units="results/tables/units.parquet",
-        truth=f"{SYNTH_DIR}/truth/units.parquet",
-    output:
-        report("results/validation/perception.tsv", caption="../report/validate_perception.rst",
-               category="Validation (simulated)"),
-    log:
-        "logs/validate_perception.log",
-    conda:
-        "../envs/stats.yaml"
-    script:
-        "../scripts/validate_perception.py"
