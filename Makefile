@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test report clean-results
+.PHONY: run test lint clean-results
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ run: $(STAMP)
 	$(BIN)/snakemake
 	$(BIN)/snakemake --report results/report.html
 
-test: $(STAMP)
+# Style is part of the tests: ruff (Python, notebooks) and snakefmt (Snakefile, rules/) must be clean.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile rules
+
+test: lint
 	$(BIN)/python -m pytest
 
 clean-results:

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.errors import ConfigError, InputDataError
+from vtc_imagery.provenance import provenance
 from vtc_imagery.sessions import local_sources, session_inputs
 
 # The workflow's own files are found from this file's location, never from the working directory
@@ -18,6 +19,8 @@ try:
 except (ConfigError, InputDataError) as exc:
     raise WorkflowError(str(exc)) from None
 
+# Shown on the report's landing page (report/workflow.rst); not a setting, so added after validation.
+config["_provenance"] = provenance(WORKFLOW_DIR)
 SIMULATED = config["source"] == "synthetic"
 SYNTH_DIR = f"data/synthetic/{config['simulation']['profile']}"
 _dandi = config["dandi"]

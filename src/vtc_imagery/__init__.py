@@ -3,4 +3,9 @@
 Pure, typed functions; the Snakemake scripts and report notebooks are thin adapters around them.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("vtc-imagery")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "unknown"
