@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from conftest import CI_CONFIG, assert_same_tables, result_tables, snakemake
 
+from vtc_imagery.provenance import provenance
+
 pytestmark = pytest.mark.workflow
 
 
@@ -49,6 +51,14 @@ def test_the_report_registers_the_notebooks(run_dir):
     snakemake(run_dir, "--report", "results/report.html")
     report = (run_dir / "results/report.html").read_text()
     assert "summary.html" in report and "sub-2_ses-2.html" in report
+
+
+def test_the_report_names_the_workflow_version_and_commit(run_dir, repo):
+    if not (run_dir / "results/report.html").exists():
+        snakemake(run_dir, "--report", "results/report.html")
+    report = (run_dir / "results/report.html").read_text()
+    stamp = provenance(repo)
+    assert stamp["workflow_version"] in report and stamp["workflow_commit"] in report
 
 
 def test_a_second_run_rebuilds_nothing(run_dir):
