@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import selection as sel
+
 IMAGERY_COLUMNS = {  # the documented summary-table schema: column -> description
     "unit": "neuron identifier (unique across patients)",
     "patient": "patient identifier",
@@ -57,6 +59,63 @@ def imagery_model_data(table: pd.DataFrame) -> pd.DataFrame:
                      ("orthogonal_projection", "orthogonal_z"), ("viewing_rate", "viewing_z")):
         out[dst] = zscore_within(out[src].astype(float), out.unit)
     return out
+
+
+# A model spec's `data` (config models.<name>.data) -> the rule input it is built from.
+MODEL_INPUTS = {
+    "imagery_objects": "table",  # per unit and imagined object (the documented summary schema)
+    "unit_models": "units",  # per unit: normalised EV of the axis, category and exemplar models
+    "unit_covariates": "imagery",  # per unit in imagery sessions: reactivation and unit covariates
+}
+
+
+def imagery_objects_data(table: pd.DataFrame, population: str) -> pd.DataFrame:
+    """The imagery population's rows of a per-object imagery table, z-scored within unit. A
+    user's summary table without the unit calls (area, axis_tuned) is taken as already selected."""
+    if {"area", "axis_tuned"} <= set(table.columns):
+        table = table[sel.imagery_population(table, population)]
+    return imagery_model_data(table)
+
+
+def unit_models_data(units: pd.DataFrame) -> pd.DataFrame:
+    """Long table (unit, patient, model, nev) of the normalised EV of each encoding model over the
+    model-comparison units."""
+    keep = units[sel.model_comparison_units(units)].rename(columns={"unit_id": "unit", "subject": "patient"})
+    return keep.melt(id_vars=["unit", "patient"], value_vars=["nev_axis", "nev_category", "nev_exemplar"],
+                     var_name="model", value_name="nev").assign(model=lambda d: d.model.str.removeprefix("nev_"))
+
+
+def unit_covariates_data(imagery_units: pd.DataFrame) -> pd.DataFrame:
+    """The axis-tuned VTC units in imagery sessions with their reactivation call (0/1) and z-scored
+    covariates: EV of the axis model, explainable variance and log mean rate (Hz)."""
+    tuned = imagery_units[sel.imagery_population(imagery_units, "axis_tuned")].rename(
+        columns={"unit_id": "unit", "subject": "patient"})
+    one = pd.Series("all", index=tuned.index)
+    for src, dst in (("ev_axis", "ev_axis_z"), ("explainable_variance", "explainable_z")):
+        tuned[dst] = zscore_within(tuned[src].astype(float), one)
+    tuned["log_rate_z"] = zscore_within(np.log(tuned.mean_rate_hz.astype(float)), one)
+    tuned["reactivated"] = tuned.reactivated.astype(int)
+    return tuned
+
+
+def model_data(kind: str, path: str, population: str) -> pd.DataFrame:
+    """The data of a model whose spec says `data: kind`, from the table at `path` (the rule input
+    MODEL_INPUTS[kind]); `population` is config imagery.population."""
+    if kind == "imagery_objects":
+        return imagery_objects_data(read_imagery_table(path), population)
+    if kind == "unit_models":
+        return unit_models_data(pd.read_parquet(path))
+    if kind == "unit_covariates":
+        return unit_covariates_data(pd.read_parquet(path))
+    raise ValueError(f"unknown model data {kind!r}; choose one of {list(MODEL_INPUTS)}")
+
+
+def fit_model(data: pd.DataFrame, spec: dict, optimizers: tuple[str, ...]) -> ModelFit:
+    """Fit a model spec (config models.<name>): a linear mixed model, or with `family: binomial`
+    a binomial mixed GLM (variational Bayes)."""
+    if spec["family"] == "binomial":
+        return fit_binomial_mixed(data, spec["formula"], spec["test_term"])
+    return fit_mixed_lm(data, spec["formula"], spec["test_term"], spec.get("unit_slope"), optimizers)
 
 
 def reduced_formula(formula: str, term: str) -> str:
