@@ -217,3 +217,44 @@ def test_tables_with_repeated_keys_are_refused_rather_than_joined_by_position():
     session = SessionTables(units, trials, spikes, pd.concat([screening, screening]), responses, pd.DataFrame())
     with pytest.raises(ValueError, match="duplicate|Index has duplicate"):
         imagery_session(session, features, REACTIVATION, ImageryParams(n_shuffles=20, seed=0))
+
+
+@pytest.mark.parametrize("rule", ["poisson_burst", "threshold_anova", "ranksum"])
+def test_all_rules_from_one_rate_computation_agree_with_each_rule_alone(rule):
+    times, objects = _trials(np.random.default_rng(6), {22: 10.0})
+    together = reactivation_calls(times, objects, REACTIVATION)
+    alone = reactivation(times, objects, _rule(rule))
+    assert together.calls[rule] == alone["reactivated"]
+    assert together.imagery_rates_hz.mean() == alone["imagery_rate_hz"]
+    assert together.baseline_rates_hz.mean() == alone["baseline_rate_hz"]
+
+
+def _decoding_session_units():
+    import pandas as pd
+
+    return pd.DataFrame(dict(unit_id=["u3", "u1", "u2", "u4"], area=["VTC", "VTC", "VTC", "amygdala"],
+                             responsive=[True, True, True, True], axis_tuned=[True, True, False, True],
+                             stim_duration_ms=[266.6] * 4))
+
+
+def test_imagined_objects_are_decoded_from_the_configured_units_that_were_cued_sorted():
+    import pandas as pd
+
+    from vtc_imagery.imagery_decoding import decoding_unit_ids
+
+    cues = pd.DataFrame(dict(unit_id=["u1", "u2", "u3", "u4"]))
+    assert decoding_unit_ids(_decoding_session_units(), cues, "axis_tuned") == ["u1", "u3"]
+    assert decoding_unit_ids(_decoding_session_units(), cues, "responsive") == ["u1", "u2", "u3"]
+    assert decoding_unit_ids(_decoding_session_units(), cues[cues.unit_id != "u3"], "axis_tuned") == ["u1"]
+
+
+def test_a_session_with_fewer_than_two_decoding_units_gives_no_decoding_row():
+    import pandas as pd
+
+    from vtc_imagery.imagery_decoding import DECODING_COLUMNS, session_decoding_table
+
+    units = _decoding_session_units().assign(axis_tuned=[True, False, False, False])
+    cues = pd.DataFrame(dict(unit_id=["u1", "u3"], trial_index=[0, 0], stim_id=[1, 1], imagery_rate_hz=[1.0, 2.0]))
+    table = session_decoding_table("s", units, cues, pd.DataFrame(), pd.DataFrame(), DECODING)
+    assert table.empty and table.columns.tolist() == DECODING_COLUMNS
+    assert session_decoding_table("s", units, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), DECODING).empty
