@@ -17,4 +17,4 @@ def main(smk):
     print(f"{smk.wildcards.session}: {tuned} of {len(table)} responsive units axis-tuned")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

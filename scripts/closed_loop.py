@@ -16,4 +16,4 @@ def main(smk):
     print(f"{table.unit_id.nunique() if len(table) else 0} axis-tuned units saw synthetic stimuli; {targeted} targeted")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

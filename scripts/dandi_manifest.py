@@ -1,8 +1,8 @@
 """Rule dandi_manifest: resolve the pinned dandiset's asset list once, for committing."""
 import sys
 
-from vtc_imagery.io import write_tsv_atomic
 from vtc_imagery.dandi import resolve_manifest
+from vtc_imagery.io import write_tsv_atomic
 from vtc_imagery.runner import run_rule
 
 
@@ -14,4 +14,4 @@ def main(smk):
           file=sys.stderr)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -20,4 +20,4 @@ def main(smk):
           f"{identification.accuracy.iloc[0]:.3f}, with {p.max_distractors} {identification.accuracy.iloc[-1]:.3f}")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -20,4 +20,4 @@ def main(smk):
     print(table.to_dict("records") or "no imagery trials or fewer than 2 units")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

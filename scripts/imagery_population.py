@@ -22,4 +22,4 @@ def main(smk):
     print(follows.to_string(index=False))
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

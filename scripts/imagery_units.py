@@ -14,15 +14,15 @@ def main(smk):
     i = smk.input
     objects = read_object_space(i.object_space)
     features = pd.DataFrame(ax.scale_features(objects.features), index=objects.stim_id)
-    session = SessionTables(*(pd.read_parquet(getattr(i, k)) for k in ("units", "trials", "spikes", "screening", "responses",
-                                                                "axis")))
-    tables = imagery_session(session, features, ReactivationParams.from_config(smk.params.reactivation),
+    tables = ("units", "trials", "spikes", "screening", "responses", "axis")
+    session = SessionTables(*(pd.read_parquet(getattr(i, k)) for k in tables))
+    result = imagery_session(session, features, ReactivationParams.from_config(smk.params.reactivation),
                              ImageryParams.from_config(smk.params.imagery))
-    write_parquet_atomic(tables.units, smk.output.units)
-    write_parquet_atomic(tables.objects, smk.output.objects)
-    write_parquet_atomic(tables.cues, smk.output.cues)
-    n = int(tables.units.reactivated.sum()) if len(tables.units) else 0
-    print(f"{smk.wildcards.session}: {len(tables.units)} units in imagery, {n} reactivated")
+    write_parquet_atomic(result.units, smk.output.units)
+    write_parquet_atomic(result.objects, smk.output.objects)
+    write_parquet_atomic(result.cues, smk.output.cues)
+    n = int(result.units.reactivated.sum()) if len(result.units) else 0
+    print(f"{smk.wildcards.session}: {len(result.units)} units in imagery, {n} reactivated")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -18,4 +18,4 @@ def main(smk):
     print(f"test of {spec['test_term']}: p = {fit.record['p_value']:.3g}")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -10,7 +10,8 @@ from vtc_imagery.tables import alignment_windows, session_tables
 def main(smk):
     content = read_session(smk.input.nwb)
     units, trials, spikes = session_tables(content, smk.wildcards.session, AreaPatterns.from_config(smk.params.areas),
-                                           smk.params.isi_threshold_ms / 1000.0, alignment_windows(smk.params.alignment))
+                                           smk.params.isi_threshold_ms / 1000.0,
+                                           alignment_windows(smk.params.alignment))
     # All three are written only after the whole file has been read and checked.
     write_parquet_atomic(units, smk.output.units)
     write_parquet_atomic(trials, smk.output.trials)
@@ -19,4 +20,4 @@ def main(smk):
           file=sys.stderr)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -19,4 +19,4 @@ def main(smk):
     print(f"{len(units)} units, {int(units.axis_tuned.sum())} axis-tuned")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -14,4 +14,4 @@ def main(smk):
     print(f"{len(units)} units from {len(smk.input)} sessions", file=sys.stderr)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

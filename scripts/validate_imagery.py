@@ -18,4 +18,4 @@ def main(smk):
     print(table.to_string(index=False))
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -21,4 +21,4 @@ def main(smk):
     print(out.to_string(index=False))
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -7,7 +7,11 @@ import pytest
 from scipy.special import comb
 
 from vtc_imagery.decoding import (
-    identification_accuracy, loo_decode_features, pairwise_distances, prune_database, reconstruct,
+    identification_accuracy,
+    loo_decode_features,
+    pairwise_distances,
+    prune_database,
+    reconstruct,
 )
 
 

@@ -12,12 +12,21 @@ import pytest
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.imagery import ImageryParams, SessionTables, imagery_session
 from vtc_imagery.imagery_decoding import (
-    ImageryDecodingParams, decode_across_conditions, decode_imagined_objects, decoding_session,
+    ImageryDecodingParams,
+    decode_across_conditions,
+    decode_imagined_objects,
+    decoding_session,
     imagined_feature_identification,
 )
 from vtc_imagery.reactivation import (
-    ReactivationParams, burst_trials_per_object, reactivated_ranksum, reactivated_threshold_anova, reactivation,
-    reactivation_calls, shuffle_correlation_test, window_rates,
+    ReactivationParams,
+    burst_trials_per_object,
+    reactivated_ranksum,
+    reactivated_threshold_anova,
+    reactivation,
+    reactivation_calls,
+    shuffle_correlation_test,
+    window_rates,
 )
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas/config.schema.yaml"
@@ -134,10 +143,12 @@ def test_chance_is_one_over_the_sessions_own_number_of_objects():
     rows, counts = [], []
     for trial, obj in enumerate(np.repeat(np.arange(8), 8)):
         for u in range(5):
-            rows.append(dict(unit_id=f"u{u}", trial_index=trial, stim_id=obj, imagery_rate_hz=rng.poisson(3 + obj * (u == 0))))
+            rows.append(dict(unit_id=f"u{u}", trial_index=trial, stim_id=obj,
+                             imagery_rate_hz=rng.poisson(3 + obj * (u == 0))))
     for trial, obj in enumerate(np.repeat(np.arange(8), 4)):
         for u in range(5):
-            counts.append(dict(unit_id=f"u{u}", trial_index=1000 + trial, stim_id=obj, count=rng.poisson(2 + obj * (u == 0))))
+            counts.append(dict(unit_id=f"u{u}", trial_index=1000 + trial, stim_id=obj,
+                               count=rng.poisson(2 + obj * (u == 0))))
     result = decoding_session(pd.DataFrame(rows), pd.DataFrame(counts), [f"u{u}" for u in range(5)], 266.6,
                               replace(DECODING, seed=0, decoding_repeats=5))
     assert result["chance"] == 1 / 8 and result["n_objects"] == 8
@@ -179,7 +190,8 @@ def _mini_session():
         rows.append(dict(trial_index=k, start_time=t, stop_time=t + 1.0, stim_id=stim, stim_phase="encoding"))
         t += 2.0
     for k in range(8):
-        rows.append(dict(trial_index=4 + k, start_time=t, stop_time=t + 5.0, stim_id=[5, 9][k % 2], stim_phase="imagery"))
+        rows.append(dict(trial_index=4 + k, start_time=t, stop_time=t + 5.0, stim_id=[5, 9][k % 2],
+                         stim_phase="imagery"))
         t += 7.0
     trials = pd.DataFrame(rows)
     spikes = []
@@ -215,7 +227,7 @@ def test_tables_with_repeated_keys_are_refused_rather_than_joined_by_position():
 
     units, trials, spikes, screening, responses, features = _mini_session()
     session = SessionTables(units, trials, spikes, pd.concat([screening, screening]), responses, pd.DataFrame())
-    with pytest.raises(ValueError, match="duplicate|Index has duplicate"):
+    with pytest.raises(ValueError, match=r"duplicate|Index has duplicate"):
         imagery_session(session, features, REACTIVATION, ImageryParams(n_shuffles=20, seed=0))
 
 

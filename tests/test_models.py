@@ -8,7 +8,12 @@ import pytest
 
 from vtc_imagery.errors import InputDataError
 from vtc_imagery.models import (
-    IMAGERY_COLUMNS, fit_binomial_mixed, fit_mixed_lm, imagery_model_data, read_imagery_table, reduced_formula,
+    IMAGERY_COLUMNS,
+    fit_binomial_mixed,
+    fit_mixed_lm,
+    imagery_model_data,
+    read_imagery_table,
+    reduced_formula,
 )
 
 

@@ -76,7 +76,7 @@ def test_a_unit_in_two_screening_rows_is_refused():
 
     from vtc_imagery.perception import unit_table
 
-    with pytest.raises(Exception, match="one-to-one|one_to_one"):
+    with pytest.raises(Exception, match=r"one-to-one|one_to_one"):
         unit_table(pd.DataFrame(dict(unit_id=["a"])), pd.DataFrame(dict(unit_id=["a", "a"], responsive=[True] * 2)),
                    pd.DataFrame(dict(unit_id=["a"], axis_tuned=[True])))
 

@@ -11,8 +11,16 @@ from scipy import stats
 
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.screening import (
-    ScreeningParams, binary_raster, category_anova, image_responses, max_image_z, moving_average,
-    passes_category_threshold, screen_unit, unit_latency, window_counts,
+    ScreeningParams,
+    binary_raster,
+    category_anova,
+    image_responses,
+    max_image_z,
+    moving_average,
+    passes_category_threshold,
+    screen_unit,
+    unit_latency,
+    window_counts,
 )
 
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas/config.schema.yaml"
@@ -113,7 +121,8 @@ def test_the_anova_rule_also_asks_for_category_selectivity():
     ids = np.arange(len(times)) // 4 + 1
     shuffled = rng.permutation(labels)  # the response no longer follows the category labels
     loose = screen_unit(times, ids, shuffled, 266.6, replace(SCREENING, rescue_sd=1e9))
-    strict = screen_unit(times, ids, shuffled, 266.6, replace(SCREENING, rescue_sd=1e9, responsive_rule="threshold_anova"))
+    anova_rule = replace(SCREENING, rescue_sd=1e9, responsive_rule="threshold_anova")
+    strict = screen_unit(times, ids, shuffled, 266.6, anova_rule)
     assert loose.responsive and not loose.category_selective
     assert not strict.responsive
 

@@ -140,7 +140,8 @@ def population_tables(units: pd.DataFrame, imagery_units: pd.DataFrame,
     objects = objects.rename(columns={"unit_id": "unit", "subject": "patient", "stim_id": "object",
                                       "viewing_rate_hz": "viewing_rate", "encoding_rate_hz": "encoding_rate",
                                       "imagery_rate_hz": "imagery_rate"})
-    complete = objects[["viewing_rate", "imagery_rate", "preferred_projection", "orthogonal_projection"]].notna().all(axis=1)
+    needed = ["viewing_rate", "imagery_rate", "preferred_projection", "orthogonal_projection"]
+    complete = objects[needed].notna().all(axis=1)
     return table, objects[complete].reset_index(drop=True)
 
 

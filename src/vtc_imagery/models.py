@@ -143,7 +143,7 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
     best likelihood kept; the record names it and whether it reported convergence."""
     import statsmodels.formula.api as smf
 
-    d = data.dropna(subset=_formula_columns(formula, data) + ["unit", "patient"]).copy()
+    d = data.dropna(subset=[*_formula_columns(formula, data), "unit", "patient"]).copy()
     d["unit"] = d["unit"].astype(str)
     n_patients = d.patient.nunique()
     if n_patients >= 2:
@@ -151,7 +151,8 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
         if unit_slope:
             vc["unit_slope"] = f"0 + C(unit):{unit_slope}"
         kwargs = dict(groups="patient", re_formula="1", vc_formula=vc)
-        structure = "patient intercept; unit intercept" + (f" and {unit_slope} slope" if unit_slope else "") + " (nested)"
+        slope = f" and {unit_slope} slope" if unit_slope else ""
+        structure = f"patient intercept; unit intercept{slope} (nested)"
     else:
         kwargs = dict(groups="unit", re_formula=f"~{unit_slope}" if unit_slope else "1")
         structure = "one patient: unit intercept" + (f" and {unit_slope} slope" if unit_slope else "")
@@ -192,8 +193,8 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
                   converged=bool(full.converged), reduced_converged=bool(reduced.converged),
                   log_likelihood=float(full.llf), reduced_log_likelihood=float(reduced.llf),
                   likelihood_ratio=lr, df=df, p_value=float(stats.chi2.sf(max(lr, 0.0), df)),
-                  n_observations=int(len(d)), n_units=int(d.unit.nunique()), n_patients=int(n_patients),
-                  variance_components={k: float(v) for k, v in zip(full.model.exog_vc.names, full.vcomp)}
+                  n_observations=len(d), n_units=int(d.unit.nunique()), n_patients=int(n_patients),
+                  variance_components={k: float(v) for k, v in zip(full.model.exog_vc.names, full.vcomp, strict=True)}
                   if n_patients >= 2 else {}, group_variance=float(np.asarray(full.cov_re)[0, 0]),
                   versions=versions())
     return ModelFit(coefficients, record)
@@ -205,7 +206,7 @@ def fit_binomial_mixed(data: pd.DataFrame, formula: str, test_term: str) -> Mode
     (mean / SD against a normal), as no likelihood is available for a ratio test."""
     from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 
-    d = data.dropna(subset=_formula_columns(formula, data) + ["patient"]).copy()
+    d = data.dropna(subset=[*_formula_columns(formula, data), "patient"]).copy()
     d["patient"] = d["patient"].astype(str)
     lhs = formula.split("~")[0].strip()
     d[lhs] = d[lhs].astype(float)
@@ -219,7 +220,7 @@ def fit_binomial_mixed(data: pd.DataFrame, formula: str, test_term: str) -> Mode
     record = dict(formula=formula, test_term=test_term, random_effects="patient intercept",
                   method="BinomialBayesMixedGLM, variational Bayes (fit_vb)", optimizer="BFGS (variational)",
                   converged=bool(np.all(np.isfinite(result.fe_mean))), test="posterior Wald z",
-                  z=float(row.z), p_value=float(row.p), n_observations=int(len(d)),
+                  z=float(row.z), p_value=float(row.p), n_observations=len(d),
                   n_events=int(d[lhs].sum()), n_patients=int(d.patient.nunique()),
                   patient_sd_log=float(result.vcp_mean[0]), versions=versions())
     return ModelFit(coefficients, record)
@@ -256,7 +257,8 @@ def read_imagery_table(path: str) -> pd.DataFrame:
         converted = pd.to_numeric(table[col], errors="coerce")
         bad = converted.isna() & table[col].notna()
         if bad.any():
-            raise InputDataError(f"{p}: column '{col}' has a non-numeric value in row {int(np.flatnonzero(bad)[0]) + 2}")
+            row = int(np.flatnonzero(bad)[0]) + 2
+            raise InputDataError(f"{p}: column '{col}' has a non-numeric value in row {row}")
         table[col] = converted
     for col in ("viewing_rate", "imagery_rate", "preferred_projection", "orthogonal_projection"):
         if table[col].isna().any():

@@ -212,8 +212,9 @@ def decode_objects(population: pd.DataFrame, objects: ObjectSpaceFile,
     ident = identification_accuracy(decoded, features, np.arange(1, params.max_distractors + 1),
                                     np.random.default_rng(params.seed), params.draws)
     ident["n_units"] = population.shape[1]
+    correlation = [np.corrcoef(d, f)[0, 1] for d, f in zip(decoded, features, strict=True)]
     per_image = pd.DataFrame(dict(stim_id=population.index.to_numpy(), decoded=list(decoded),
-                                  feature_correlation=[np.corrcoef(d, f)[0, 1] for d, f in zip(decoded, features)]))
+                                  feature_correlation=correlation))
     return ident, per_image
 
 

@@ -73,7 +73,7 @@ def trial_latencies(times_by_trial: list[np.ndarray], stim_duration_ms: float,
     rates = baseline_rates(times_by_trial, params.baseline_ms)
     need = params.bursts.min_isis + 1
     out = np.full(len(times_by_trial), np.nan)
-    for k, (t, rate) in enumerate(zip(times_by_trial, rates)):
+    for k, (t, rate) in enumerate(zip(times_by_trial, rates, strict=True)):
         if np.count_nonzero((t >= params.burst_start_ms) & (t < stim_duration_ms)) >= need:
             out[k] = strongest_burst_onset(t, rate, params.burst_start_ms, stim_duration_ms, params.bursts)
     return out
@@ -254,5 +254,6 @@ def screen_session(units: pd.DataFrame, trials: pd.DataFrame, spikes: pd.DataFra
     response_cols = ["unit_id", "stim_phase", "stim_id", "response_hz", "sem_hz", "n_trials"]
     count_cols = ["unit_id", "stim_id", "trial_index", "count"]
     return (pd.DataFrame(rows),
-            pd.concat(responses, ignore_index=True)[response_cols] if responses else pd.DataFrame(columns=response_cols),
+            (pd.concat(responses, ignore_index=True)[response_cols] if responses
+             else pd.DataFrame(columns=response_cols)),
             pd.concat(counts, ignore_index=True)[count_cols] if counts else pd.DataFrame(columns=count_cols))

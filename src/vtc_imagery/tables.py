@@ -21,7 +21,7 @@ def unit_table(content: SessionContent, session: str, patterns: AreaPatterns, is
     first, last = content.trials.start_time.min(), content.trials.stop_time.max()
     span = max(last - first, np.finfo(float).eps)
     rows = []
-    for u, t in zip(content.units.itertuples(), content.spike_times):
+    for u, t in zip(content.units.itertuples(), content.spike_times, strict=True):
         isi = np.diff(t)
         rows.append(dict(
             unit_id=f"{session}_unit-{u.unit_index:03d}",

@@ -14,7 +14,7 @@ from .screening import ScreeningParams
 
 
 def _rate(hits: pd.Series) -> tuple[float, int]:
-    return (float(hits.mean()) if len(hits) else float("nan")), int(len(hits))
+    return (float(hits.mean()) if len(hits) else float("nan")), len(hits)
 
 
 def perception_validation(units: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def perception_validation(units: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFr
         "called axis-tuned | called responsive, planted exemplar/category/random")
     both = u[tuned & planted_axis]
     cosines = [float(np.dot(a, w) / (np.linalg.norm(a) * np.linalg.norm(w)))
-               for a, w in zip(both.preferred_axis, both.planted_axis)]
+               for a, w in zip(both.preferred_axis, both.planted_axis, strict=True)]
     rows.append(dict(metric="median cosine(recovered, planted axis)",
                      value=float(np.median(cosines)) if cosines else float("nan"), n_units=len(cosines),
                      note="called and planted axis-tuned"))
@@ -55,13 +55,15 @@ def perception_validation(units: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dict, m1_table: pd.DataFrame) -> pd.DataFrame:
+def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dict,
+                       m1_table: pd.DataFrame) -> pd.DataFrame:
     """Reactivation calls of axis-tuned VTC units in imagery sessions against the planted truth,
     for each rule, and whether M1 recovers the planted preferred-axis effect."""
     from .reactivation import RULES
 
     u = imagery_units[sel.imagery_population(imagery_units, "axis_tuned")].merge(
-        truth[["unit_id", "reactivated"]].rename(columns={"reactivated": "planted"}), on="unit_id", validate="one_to_one")
+        truth[["unit_id", "reactivated"]].rename(columns={"reactivated": "planted"}), on="unit_id",
+        validate="one_to_one")
     planted = u.planted.astype(bool)
     rows = []
     for rule in RULES:
