@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import selection as sel
 from .params import StageParams
+from .rng import SHUFFLED_LABELS_SEED_OFFSET
 
 # One row per session of the imagery decoding table.
 DECODING_COLUMNS = ["session", "n_units", "n_objects", "n_trials", "chance", "within_accuracy", "within_sd",
@@ -99,7 +100,8 @@ def decoding_session(cues: pd.DataFrame, counts: pd.DataFrame, units: list[str],
     view = view.pivot(index=["trial_index", "stim_id"], columns="unit_id", values="count")[cue.columns]
     view_rates = view.to_numpy(float) / (stim_duration_ms / 1000.0)
     within = decode_imagined_objects(cue.to_numpy(float), labels, params.seed, params)
-    shuffled = decode_imagined_objects(cue.to_numpy(float), labels, params.seed + 1, params, shuffle_labels=True)
+    shuffled = decode_imagined_objects(cue.to_numpy(float), labels, params.seed + SHUFFLED_LABELS_SEED_OFFSET, params,
+                                      shuffle_labels=True)
     across = decode_across_conditions(view_rates, view.index.get_level_values("stim_id").to_numpy(),
                                       cue.to_numpy(float), labels, params)
     identification = np.nan

@@ -11,10 +11,10 @@ import pandas as pd
 from scipy import stats
 
 from . import axis as ax
+from . import paper
 from . import selection as sel
 from .decoding import identification_accuracy, loo_decode_features, prune_database, reconstruct
 from .objects import ObjectSpaceFile
-from .paper import FUNNEL as PAPER_FUNNEL
 from .params import StageParams
 from .rng import STREAM_AXIS_CONSISTENCY, STREAM_AXIS_TUNING, STREAM_EXPLAINABLE, unit_rng
 
@@ -159,9 +159,9 @@ def selection_funnel(units: pd.DataFrame, imagery_units: pd.DataFrame | None = N
         in_imagery = tuned & sel.in_imagery_sessions(units, imagery_units)
         reactivated = imagery_units.unit_id[sel.called(imagery_units.reactivated)]
         counts += [int(in_imagery.sum()), int((in_imagery & units.unit_id.isin(reactivated)).sum())]
-    stages = list(PAPER_FUNNEL)[: len(counts)]
+    stages = list(paper.FUNNEL)[: len(counts)]
     table = pd.DataFrame(dict(stage=stages, this_run=counts,
-                              paper=[np.nan if PAPER_FUNNEL[s] is None else PAPER_FUNNEL[s] for s in stages]))
+                              paper=[np.nan if paper.FUNNEL[s] is None else paper.FUNNEL[s] for s in stages]))
     table["fraction_of_previous"] = table.this_run / table.this_run.shift()
     table["paper_fraction_of_previous"] = table.paper / table.paper.shift()
     return table

@@ -13,6 +13,10 @@ STREAM_EXPLAINABLE = 1  # trial split halves of the explainable variance
 STREAM_AXIS_CONSISTENCY = 2  # image split halves of the axis consistency
 STREAM_IMAGERY_SHUFFLES = 10  # shuffles of the imagery-vs-viewing (and -encoding) correlation tests
 
+# The shuffled-label control of imagined-object decoding draws from imagery.seed + this offset, so
+# that its folds and permutations are not those of the real decoder.
+SHUFFLED_LABELS_SEED_OFFSET = 1
+
 
 def unit_rng(seed: int, unit_id: str, stream: int) -> np.random.Generator:
     """A generator fixed by the seed, the unit and the use (a STREAM_* constant)."""
