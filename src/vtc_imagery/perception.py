@@ -218,7 +218,7 @@ def decode_objects(population: pd.DataFrame, objects: ObjectSpaceFile,
     return ident, per_image
 
 
-def reconstruction_table(decoded: pd.DataFrame, objects: ObjectSpaceFile, min_distance: float = 0.0) -> pd.DataFrame:
+def reconstruction_table(decoded: pd.DataFrame, objects: ObjectSpaceFile, min_distance: float) -> pd.DataFrame:
     """Each decoded object reconstructed as the nearest object of the pruned database, with its
     normalised distance; `reconstruction` and `best_possible` index the full database."""
     features = objects.features_of(decoded.stim_id.to_numpy())
