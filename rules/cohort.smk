@@ -86,7 +86,7 @@ rule decoding:
         identification=report("results/tables/identification.tsv", caption="../report/identification.rst",
                               category="Perception"),
     params:
-        decoding=config["decoding"],
+        decoding=stage_config(config["decoding"], DecodingParams),
     threads: 2
     resources:
         mem_mb=mem_mb(2000),

@@ -28,9 +28,13 @@ DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi[
 OBJECT_SPACE = f"{SYNTH_DIR}/object_space.h5" if SIMULATED else config["object_space"]
 # The mixed-effects models are the mappings under `models:` (the other keys are fit settings).
 MODELS = [name for name, spec in config["models"].items() if isinstance(spec, dict)]
-# Keys of the `axis:` config section that the per-session axis model uses (the rest shape figures).
-AXIS_MODEL_KEYS = ["n_shuffles", "n_repeats", "alpha", "min_significant", "explainable_splits",
-                   "min_explainable", "consistency_splits", "exemplar_degree", "explainable_ceiling", "seed"]
+# Each stage gets only the config keys of its parameter object: stage_config(section, ParamsClass).
+from vtc_imagery.params import stage_config
+from vtc_imagery.perception import AxisParams, DecodingParams
+from vtc_imagery.screening import ScreeningParams
+from vtc_imagery.reactivation import ReactivationParams
+from vtc_imagery.imagery import ImageryParams, VisualCodeParams
+from vtc_imagery.imagery_decoding import ImageryDecodingParams
 
 
 def mem_mb(base, per_input_mb=0.0):

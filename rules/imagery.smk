@@ -22,9 +22,8 @@ rule imagery_units:
         objects="results/imagery/{session}/objects.parquet",
         cues="results/imagery/{session}/cues.parquet",
     params:
-        reactivation=config["reactivation"],
-        n_shuffles=config["imagery"]["n_shuffles"],
-        seed=config["imagery"]["seed"],
+        reactivation=stage_config(config["reactivation"], ReactivationParams),
+        imagery=stage_config(config["imagery"], ImageryParams),
     resources:
         mem_mb=mem_mb(1000, 8),
         runtime=runtime(15, 0.5),
@@ -52,9 +51,7 @@ rule imagery_decoding:
     output:
         "results/imagery/{session}/decoding.tsv",
     params:
-        units=config["imagery"]["decoding_units"],
-        repeats=config["imagery"]["decoding_repeats"],
-        seed=config["imagery"]["seed"],
+        imagery=stage_config(config["imagery"], ImageryDecodingParams),
     resources:
         mem_mb=mem_mb(1000),
         runtime=runtime(15),
@@ -81,6 +78,8 @@ rule imagery_population:
                         category="Imagery"),
         follows=report("results/tables/imagery_follows_axis.tsv", caption="../report/imagery_follows_axis.rst",
                        category="Imagery"),
+    params:
+        imagery=stage_config(config["imagery"], VisualCodeParams),
     log:
         "logs/imagery_population.log",
     conda:

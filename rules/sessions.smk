@@ -40,7 +40,7 @@ rule screening_units:
         responses="results/screening/{session}/responses.parquet",
         counts="results/screening/{session}/trial_counts.parquet",
     params:
-        screening=config["screening"],
+        screening=stage_config(config["screening"], ScreeningParams),
     threads: 1
     resources:
         mem_mb=mem_mb(1000, 8),
@@ -66,7 +66,7 @@ rule axis_model:
     output:
         "results/axis/{session}/units.parquet",
     params:
-        axis={k: config["axis"][k] for k in AXIS_MODEL_KEYS},
+        axis=stage_config(config["axis"], AxisParams),
     threads: 2
     resources:
         mem_mb=mem_mb(2000),

@@ -51,13 +51,14 @@ rule validate_imagery_null:
     params:
         profile=config["validation"]["null_profile"],
         seeds=[config["simulation"]["seed"] + k for k in range(1, config["validation"]["null_seeds"] + 1)],
-        screening=config["screening"],
-        axis={k: config["axis"][k] for k in AXIS_MODEL_KEYS},
-        reactivation=config["reactivation"],
+        screening=stage_config(config["screening"], ScreeningParams),
+        axis=stage_config(config["axis"], AxisParams),
+        reactivation=stage_config(config["reactivation"], ReactivationParams),
         alignment=config["alignment"],
         n_shuffles=config["imagery"]["n_shuffles"],
         m1=config["models"]["M1"],
         optimizers=config["models"]["optimizers"],
+        m1_alpha=config["validation"]["m1_alpha"],
     resources:
         mem_mb=mem_mb(3000),
         runtime=runtime(60),

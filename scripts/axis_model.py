@@ -11,10 +11,10 @@ from vtc_imagery.runner import run_rule
 def main(smk):
     objects = read_object_space(smk.input.object_space)
     table = axis_model_session(pd.read_parquet(smk.input.responses), pd.read_parquet(smk.input.counts), objects,
-                               AxisParams(**smk.params.axis), workers=smk.threads)
+                               AxisParams.from_config(smk.params.axis), workers=smk.threads)
     write_parquet_atomic(table, smk.output[0])
     tuned = int(table.axis_tuned.sum()) if len(table) else 0
     print(f"{smk.wildcards.session}: {tuned} of {len(table)} responsive units axis-tuned")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -13,4 +13,4 @@ def main(smk):
     print(f"DANDI:{p.dandiset_id}/{p.version}/{asset.path} -> {smk.output[0]} (digest verified)", file=sys.stderr)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -2,22 +2,24 @@
 
 import pandas as pd
 
-from vtc_imagery.imagery import follows_visual_code, population_tables
-from vtc_imagery.io import write_parquet_atomic
+from vtc_imagery.imagery import VisualCodeParams, follows_visual_code, population_tables
+from vtc_imagery.io import write_parquet_atomic, write_tsv_atomic
 from vtc_imagery.runner import run_rule
 
 
+def stack(paths, read=pd.read_parquet) -> pd.DataFrame:
+    return pd.concat([read(p) for p in paths], ignore_index=True)
+
+
 def main(smk):
-    stack = lambda paths: pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)  # noqa: E731
     table, objects = population_tables(pd.read_parquet(smk.input.units), stack(smk.input.imagery_units),
                                        stack(smk.input.imagery_objects))
     write_parquet_atomic(table, smk.output.units)
     write_parquet_atomic(objects, smk.output.objects)
-    decoding = pd.concat([pd.read_csv(p, sep="\t") for p in smk.input.decoding], ignore_index=True)
-    decoding.to_csv(smk.output.decoding, sep="\t", index=False, float_format="%.6g")
-    follows = follows_visual_code(table)
-    follows.to_csv(smk.output.follows, sep="\t", index=False, float_format="%.6g")
+    write_tsv_atomic(stack(smk.input.decoding, lambda p: pd.read_csv(p, sep="\t")), smk.output.decoding)
+    follows = follows_visual_code(table, VisualCodeParams.from_config(smk.params.imagery))
+    write_tsv_atomic(follows, smk.output.follows)
     print(follows.to_string(index=False))
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

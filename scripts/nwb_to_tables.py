@@ -4,16 +4,14 @@ import sys
 from vtc_imagery.io import write_parquet_atomic
 from vtc_imagery.nwb.read import AreaPatterns, read_session
 from vtc_imagery.runner import run_rule
-from vtc_imagery.tables import session_tables
+from vtc_imagery.tables import alignment_windows, session_tables
 
 
 def main(smk):
-    a = smk.params.areas
-    patterns = AreaPatterns(vtc=a["vtc_pattern"], left=a["left_pattern"], right=a["right_pattern"])
-    windows = {phase: (w["pre"], w["post"]) for phase, w in smk.params.alignment.items()}
     content = read_session(smk.input.nwb)
-    units, trials, spikes = session_tables(content, smk.wildcards.session, patterns,
-                                           smk.params.isi_threshold_ms / 1000.0, windows)
+    units, trials, spikes = session_tables(content, smk.wildcards.session, AreaPatterns.from_config(smk.params.areas),
+                                           smk.params.isi_threshold_ms / 1000.0,
+                                           alignment_windows(smk.params.alignment))
     # All three are written only after the whole file has been read and checked.
     write_parquet_atomic(units, smk.output.units)
     write_parquet_atomic(trials, smk.output.trials)
@@ -22,4 +20,4 @@ def main(smk):
           file=sys.stderr)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

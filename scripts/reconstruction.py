@@ -16,4 +16,4 @@ def main(smk):
           f"database of {table.database_size.iloc[0]} after pruning")
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

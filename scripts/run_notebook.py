@@ -13,4 +13,4 @@ def main(smk):
     execute_notebook(smk.input.notebook, smk.log.notebook, smk.output.ipynb, smk.output.html, parameters)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -2,14 +2,15 @@
 
 import pandas as pd
 
+from vtc_imagery.io import write_tsv_atomic
 from vtc_imagery.perception import selection_funnel
 from vtc_imagery.runner import run_rule
 
 
 def main(smk):
     funnel = selection_funnel(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.imagery))
-    funnel.to_csv(smk.output[0], sep="\t", index=False, float_format="%.4g")
+    write_tsv_atomic(funnel, smk.output[0])
     print(funnel.to_string(index=False))
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

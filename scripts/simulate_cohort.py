@@ -14,4 +14,4 @@ def main(smk):
     print(f"SIMULATED cohort '{profile.name}' (seed {p.seed}): {len(paths)} sessions", file=sys.stderr)
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

@@ -4,6 +4,7 @@ import json
 
 import pandas as pd
 
+from vtc_imagery.io import write_tsv_atomic
 from vtc_imagery.runner import run_rule
 from vtc_imagery.validation import imagery_validation
 
@@ -13,8 +14,8 @@ def main(smk):
         m1 = json.load(fh)
     table = imagery_validation(pd.read_parquet(smk.input.imagery), pd.read_parquet(smk.input.truth), m1,
                                pd.read_csv(smk.input.m1, sep="\t"))
-    table.to_csv(smk.output[0], sep="\t", index=False, float_format="%.4g")
+    write_tsv_atomic(table, smk.output[0])
     print(table.to_string(index=False))
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

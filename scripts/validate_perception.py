@@ -2,14 +2,15 @@
 
 import pandas as pd
 
+from vtc_imagery.io import write_tsv_atomic
 from vtc_imagery.runner import run_rule
 from vtc_imagery.validation import perception_validation
 
 
 def main(smk):
     table = perception_validation(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.truth))
-    table.to_csv(smk.output[0], sep="\t", index=False, float_format="%.4g")
+    write_tsv_atomic(table, smk.output[0])
     print(table.to_string(index=False))
 
 
-run_rule(snakemake, main)  # noqa: F821
+run_rule(snakemake, main)

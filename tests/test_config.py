@@ -59,5 +59,5 @@ def test_values_given_as_strings_on_the_command_line_take_the_schemas_type(schem
                               "qc": {"isi_threshold_ms": "2.5"}}, schema)
     assert config["simulation"]["seed"] == 5 and config["simulation"]["axis_tuned_fraction"] == 0.0
     assert config["simulation"]["reactivated_fraction"] is None and config["qc"]["isi_threshold_ms"] == 2.5
-    with pytest.raises(ConfigError, match="'simulation.seed'"):
+    with pytest.raises(ConfigError, match=r"'simulation\.seed'"):
         validate_config({"simulation": {"seed": "five"}}, schema)

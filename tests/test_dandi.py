@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from vtc_imagery.dandi import (
-    MANIFEST_COLUMNS, check_version, download_asset, read_manifest, resolve_manifest, session_name, verify_digest,
+    MANIFEST_COLUMNS,
+    check_version,
+    download_asset,
+    read_manifest,
+    resolve_manifest,
+    session_name,
+    verify_digest,
 )
 from vtc_imagery.errors import ConfigError, InputDataError
 
@@ -28,7 +34,7 @@ def test_session_names_come_from_the_dandi_path(path, name):
 
 @pytest.mark.parametrize("version", ["draft", "DRAFT", ""])
 def test_draft_or_missing_versions_are_refused(version):
-    with pytest.raises(ConfigError, match="dandi.version"):
+    with pytest.raises(ConfigError, match=r"dandi\.version"):
         check_version(version)
 
 
@@ -51,7 +57,7 @@ def test_a_missing_manifest_says_how_to_make_it(tmp_path):
 
 
 def test_duplicate_session_names_in_a_manifest_are_refused(tmp_path):
-    row = dict(zip(MANIFEST_COLUMNS, ["sub-1", "sub-1/a.nwb", "x", "1", "", ""]))
+    row = dict(zip(MANIFEST_COLUMNS, ["sub-1", "sub-1/a.nwb", "x", "1", "", ""], strict=True))
     pd.DataFrame([row, {**row, "path": "sub-1/b.nwb"}]).to_csv(tmp_path / "m.tsv", sep="\t", index=False)
     with pytest.raises(InputDataError, match="more than one asset"):
         read_manifest(tmp_path / "m.tsv")

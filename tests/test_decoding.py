@@ -7,7 +7,11 @@ import pytest
 from scipy.special import comb
 
 from vtc_imagery.decoding import (
-    identification_accuracy, loo_decode_features, pairwise_distances, prune_database, reconstruct,
+    identification_accuracy,
+    loo_decode_features,
+    pairwise_distances,
+    prune_database,
+    reconstruct,
 )
 
 
@@ -76,5 +80,5 @@ def test_database_pruning_drops_duplicates_and_near_stimuli_but_never_compares_a
     # FIX matlab_code.md §4 item 14: self-comparisons flagged every image of the authors' database.
     stimuli = np.array([[0.0, 0.0]])
     database = np.array([[5.0, 5.0], [1.0, 1.0], [5.0, 5.0], [0.1, 0.0], [3.0, 0.0]])
-    assert prune_database(database, stimuli).tolist() == [0, 1, 3, 4]  # the second [5, 5] is a duplicate
+    assert prune_database(database, stimuli, 0.0).tolist() == [0, 1, 3, 4]  # the second [5, 5] is a duplicate
     assert prune_database(database, stimuli, min_distance=0.5).tolist() == [0, 1, 4]

@@ -1,14 +1,42 @@
-"""Reactivation during imagery: the three rules on hand-made spike trains."""
+"""Imagery: the three reactivation rules on hand-made spike trains, the per-session imagery tables,
+and the decoding of imagined objects."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from vtc_imagery.imagery import (
-    ReactivationParams, burst_trials_per_object, reactivated_ranksum, reactivated_threshold_anova, reactivation,
+from vtc_imagery.config import load_schema, validate_config
+from vtc_imagery.imagery import ImageryParams, SessionTables, imagery_session
+from vtc_imagery.imagery_decoding import (
+    ImageryDecodingParams,
+    decode_across_conditions,
+    decode_imagined_objects,
+    decoding_session,
+    imagined_feature_identification,
+)
+from vtc_imagery.reactivation import (
+    ReactivationParams,
+    burst_trials_per_object,
+    reactivated_ranksum,
+    reactivated_threshold_anova,
+    reactivation,
+    reactivation_calls,
+    shuffle_correlation_test,
     window_rates,
 )
+
+SCHEMA = Path(__file__).resolve().parents[1] / "schemas/config.schema.yaml"
+DEFAULTS = validate_config({}, load_schema(SCHEMA))  # the schema's defaults of every config key
+REACTIVATION = ReactivationParams.from_config(DEFAULTS["reactivation"])
+DECODING = ImageryDecodingParams.from_config(DEFAULTS["imagery"])
+
+
+def _rule(rule: str) -> ReactivationParams:
+    return replace(REACTIVATION, rule=rule)
 
 
 def _trials(rng, boost: dict[int, float], baseline_hz=3.0, n_per_object=8, objects=(11, 22, 33)):
@@ -29,20 +57,20 @@ def _trials(rng, boost: dict[int, float], baseline_hz=3.0, n_per_object=8, objec
 @pytest.mark.parametrize("rule", ["poisson_burst", "threshold_anova", "ranksum"])
 def test_each_rule_calls_a_unit_that_fires_for_one_imagined_object(rule):
     times, objects = _trials(np.random.default_rng(1), {22: 25.0})
-    assert reactivation(times, objects, ReactivationParams(rule=rule))["reactivated"]
+    assert reactivation(times, objects, _rule(rule))["reactivated"]
 
 
 @pytest.mark.parametrize("rule", ["poisson_burst", "ranksum"])
 def test_the_controlled_rules_rarely_call_a_unit_at_baseline(rule):
     rng = np.random.default_rng(2)
-    calls = [reactivation(*_trials(rng, {}, objects=tuple(range(8))), ReactivationParams(rule=rule))["reactivated"]
+    calls = [reactivation(*_trials(rng, {}, objects=tuple(range(8))), _rule(rule))["reactivated"]
              for _ in range(60)]
     assert np.mean(calls) <= 0.05
 
 
 def test_the_threshold_rule_is_liberal_at_baseline():
     rng = np.random.default_rng(2)
-    calls = [reactivation(*_trials(rng, {}), ReactivationParams(rule="threshold_anova"))["reactivated"]
+    calls = [reactivation(*_trials(rng, {}), _rule("threshold_anova"))["reactivated"]
              for _ in range(20)]
     assert np.mean(calls) > 0.5  # documented: SD over time of a 500-ms-smoothed PSTH is tiny
 
@@ -52,7 +80,7 @@ def test_bursts_are_counted_per_object_against_the_baseline_rate():
     burst = 300 + 4.0 * np.arange(8)  # in the first second, which the authors never searched
     times = [burst, burst + 100, burst + 50, np.array([2500.0]), np.array([100.0, 4000.0])]
     objects = np.array([5, 5, 5, 6, 6])
-    counts = burst_trials_per_object(times, objects, baseline_rate_hz=2.0, params=ReactivationParams())
+    counts = burst_trials_per_object(times, objects, baseline_rate_hz=2.0, params=REACTIVATION)
     assert counts.to_dict() == {5: 3, 6: 0}
 
 
@@ -60,7 +88,7 @@ def test_the_threshold_rule_uses_each_cues_own_baseline():
     # FIX matlab_code.md §4 item 5: baseline = the pre-cue window of the cued trials themselves.
     rng = np.random.default_rng(3)
     times, objects = _trials(rng, {11: 30.0})
-    called, z = reactivated_threshold_anova(times, objects, ReactivationParams(rule="threshold_anova"))
+    called, z = reactivated_threshold_anova(times, objects, _rule("threshold_anova"))
     assert called and z.idxmax() == 11
 
 
@@ -68,9 +96,9 @@ def test_ranksum_is_one_sided_and_bonferroni_corrected():
     objects = np.repeat([1, 2], 8)
     baseline = np.full(16, 3.0) + np.linspace(0, 0.1, 16)
     lower = np.r_[np.full(8, 0.5), np.full(8, 3.0)]
-    assert not reactivated_ranksum(lower, baseline, objects, ReactivationParams(rule="ranksum"))[0]
+    assert not reactivated_ranksum(lower, baseline, objects, _rule("ranksum"))[0]
     higher = np.r_[np.linspace(6, 7, 8), np.full(8, 3.0)]
-    called, p = reactivated_ranksum(higher, baseline, objects, ReactivationParams(rule="ranksum"))
+    called, p = reactivated_ranksum(higher, baseline, objects, _rule("ranksum"))
     assert called and p[1] < 0.05 / 2
 
 
@@ -80,7 +108,7 @@ def test_window_rates_are_spikes_per_second():
 
 def test_an_unknown_rule_is_refused():
     with pytest.raises(ValueError, match="unknown reactivation rule"):
-        ReactivationParams(rule="vibes")
+        _rule("vibes")
 
 
 def _population(rng, n_units=12, objects=6, trials=8, signal=1.5):
@@ -91,49 +119,44 @@ def _population(rng, n_units=12, objects=6, trials=8, signal=1.5):
 
 def test_imagined_objects_are_decoded_above_chance_and_shuffled_labels_give_chance():
     # FIX matlab_code.md §4 item 3: labels stay aligned with trials; shuffling them gives chance.
-    from vtc_imagery.imagery import decode_imagined_objects
-
     rates, labels, _ = _population(np.random.default_rng(0))
-    real = decode_imagined_objects(rates, labels, seed=1, repeats=10)
-    shuffled = decode_imagined_objects(rates, labels, seed=1, repeats=30, shuffle_labels=True)
+    real = decode_imagined_objects(rates, labels, 1, replace(DECODING, decoding_repeats=10))
+    shuffled = decode_imagined_objects(rates, labels, 1, replace(DECODING, decoding_repeats=30), shuffle_labels=True)
     assert real.mean() > 0.6
     assert abs(shuffled.mean() - 1 / 6) < 0.06
 
 
 def test_a_viewing_decoder_transfers_to_imagery_with_its_own_scale():
     # FIX matlab_code.md §4 item 2: viewing rates are taken after each unit's latency (as given here).
-    from vtc_imagery.imagery import decode_across_conditions
-
     rng = np.random.default_rng(1)
     view, view_labels, tuning = _population(rng, trials=4, signal=2.0)
     labels = np.repeat(np.arange(6), 8)
     imagery = 0.3 * tuning[labels] + 5 + rng.normal(0, 0.3, (len(labels), tuning.shape[1]))  # weaker, offset
-    assert decode_across_conditions(view * 10, view_labels, imagery, labels) > 0.6
+    assert decode_across_conditions(view * 10, view_labels, imagery, labels, DECODING) > 0.6
 
 
 def test_chance_is_one_over_the_sessions_own_number_of_objects():
     # FIX matlab_code.md §4 item 15: an 8-object session was given the chance level of 6 objects.
     import pandas as pd
 
-    from vtc_imagery.imagery import decoding_session
-
     rng = np.random.default_rng(2)
     rows, counts = [], []
     for trial, obj in enumerate(np.repeat(np.arange(8), 8)):
         for u in range(5):
-            rows.append(dict(unit_id=f"u{u}", trial_index=trial, stim_id=obj, imagery_rate_hz=rng.poisson(3 + obj * (u == 0))))
+            rows.append(dict(unit_id=f"u{u}", trial_index=trial, stim_id=obj,
+                             imagery_rate_hz=rng.poisson(3 + obj * (u == 0))))
     for trial, obj in enumerate(np.repeat(np.arange(8), 4)):
         for u in range(5):
-            counts.append(dict(unit_id=f"u{u}", trial_index=1000 + trial, stim_id=obj, count=rng.poisson(2 + obj * (u == 0))))
-    result = decoding_session(pd.DataFrame(rows), pd.DataFrame(counts), [f"u{u}" for u in range(5)], 266.6, 0, 5)
+            counts.append(dict(unit_id=f"u{u}", trial_index=1000 + trial, stim_id=obj,
+                               count=rng.poisson(2 + obj * (u == 0))))
+    result = decoding_session(pd.DataFrame(rows), pd.DataFrame(counts), [f"u{u}" for u in range(5)], 266.6,
+                              replace(DECODING, seed=0, decoding_repeats=5))
     assert result["chance"] == 1 / 8 and result["n_objects"] == 8
 
 
 def test_imagined_features_are_identified_by_stim_id_not_by_local_index():
     # FIX matlab_code.md §4 items 11 and 12: the target is the object's own stim_id; ridge on few dims.
     import pandas as pd
-
-    from vtc_imagery.imagery import imagined_feature_identification
 
     rng = np.random.default_rng(4)
     features = pd.DataFrame(rng.normal(size=(500, 10)), index=np.arange(1, 501))
@@ -142,22 +165,20 @@ def test_imagined_features_are_identified_by_stim_id_not_by_local_index():
     z = features.to_numpy()[:, :5]
     z = (z - z.mean(axis=0)) / z.std(axis=0, ddof=1)
     rates = pd.DataFrame(z, index=features.index).loc[imagined].to_numpy() @ weights + rng.normal(0, 0.1, (8, 30))
-    good = imagined_feature_identification(rates, imagined, features, n_distractors=1)
+    good = imagined_feature_identification(rates, imagined, features, 5, 1.0, n_distractors=1)
     assert good > 0.8
-    wrong = imagined_feature_identification(rates, np.arange(1, 9), features, n_distractors=1)  # local indices
+    wrong = imagined_feature_identification(rates, np.arange(1, 9), features, 5, 1.0, n_distractors=1)  # local indices
     assert wrong < good - 0.2
 
 
 def test_the_response_correlation_test_counts_shuffles_at_least_as_correlated():
     # FIX matlab_code.md §4 item 21: implemented from the working scripts, not the stub refactor.
-    from vtc_imagery.imagery import shuffle_correlation_test
-
     x = np.arange(8.0)
     r, p = shuffle_correlation_test(x, 2 * x + 1, np.random.default_rng(0), 500)
     assert r == pytest.approx(1.0) and p <= 0.01  # only the identity permutation (1/40320) matches
     r, p = shuffle_correlation_test(x, -x, np.random.default_rng(0), 500)
     assert r == pytest.approx(-1.0) and p == 1.0
-    assert np.isnan(shuffle_correlation_test(x, np.ones(8), np.random.default_rng(0))[0])
+    assert np.isnan(shuffle_correlation_test(x, np.ones(8), np.random.default_rng(0), 100)[0])
 
 
 def _mini_session():
@@ -169,7 +190,8 @@ def _mini_session():
         rows.append(dict(trial_index=k, start_time=t, stop_time=t + 1.0, stim_id=stim, stim_phase="encoding"))
         t += 2.0
     for k in range(8):
-        rows.append(dict(trial_index=4 + k, start_time=t, stop_time=t + 5.0, stim_id=[5, 9][k % 2], stim_phase="imagery"))
+        rows.append(dict(trial_index=4 + k, start_time=t, stop_time=t + 5.0, stim_id=[5, 9][k % 2],
+                         stim_phase="imagery"))
         t += 7.0
     trials = pd.DataFrame(rows)
     spikes = []
@@ -191,11 +213,9 @@ def test_encoding_rates_use_the_latency_window_of_the_encoding_stimulus():
     # FIX matlab_code.md §4 item 22: one encoding window, [latency, latency + encoding duration).
     import pandas as pd
 
-    from vtc_imagery.imagery import ReactivationParams, imagery_session
-
     units, trials, spikes, screening, responses, features = _mini_session()
-    out = imagery_session(units, trials, spikes, screening, responses, pd.DataFrame(), features,
-                          ReactivationParams(rule="ranksum"), 20, 0)
+    out = imagery_session(SessionTables(units, trials, spikes, screening, responses, pd.DataFrame()), features,
+                          _rule("ranksum"), ImageryParams(n_shuffles=20, seed=0))
     np.testing.assert_allclose(out.objects.encoding_rate_hz, [3.0, 3.0])  # 3 spikes in 1 s; 0.05 s is before
     np.testing.assert_allclose(out.objects.imagery_rate_hz, [4 / 5, 2 / 5])
     assert out.objects.viewing_rate_hz.tolist() == [20.0, 4.0]
@@ -205,9 +225,48 @@ def test_tables_with_repeated_keys_are_refused_rather_than_joined_by_position():
     # FIX matlab_code.md §4 item 23: rows were assumed aligned across tables, with no check.
     import pandas as pd
 
-    from vtc_imagery.imagery import ReactivationParams, imagery_session
-
     units, trials, spikes, screening, responses, features = _mini_session()
-    with pytest.raises(ValueError, match="duplicate|Index has duplicate"):
-        imagery_session(units, trials, spikes, pd.concat([screening, screening]), responses, pd.DataFrame(),
-                        features, ReactivationParams(), 20, 0)
+    session = SessionTables(units, trials, spikes, pd.concat([screening, screening]), responses, pd.DataFrame())
+    with pytest.raises(ValueError, match=r"duplicate|Index has duplicate"):
+        imagery_session(session, features, REACTIVATION, ImageryParams(n_shuffles=20, seed=0))
+
+
+@pytest.mark.parametrize("rule", ["poisson_burst", "threshold_anova", "ranksum"])
+def test_all_rules_from_one_rate_computation_agree_with_each_rule_alone(rule):
+    times, objects = _trials(np.random.default_rng(6), {22: 10.0})
+    together = reactivation_calls(times, objects, REACTIVATION)
+    alone = reactivation(times, objects, _rule(rule))
+    assert together.calls[rule] == alone["reactivated"]
+    assert together.imagery_rates_hz.mean() == alone["imagery_rate_hz"]
+    assert together.baseline_rates_hz.mean() == alone["baseline_rate_hz"]
+
+
+def _decoding_session_units():
+    import pandas as pd
+
+    return pd.DataFrame(dict(unit_id=["u3", "u1", "u2", "u4"], area=["VTC", "VTC", "VTC", "amygdala"],
+                             responsive=[True, True, True, True], axis_tuned=[True, True, False, True],
+                             stim_duration_ms=[266.6] * 4))
+
+
+def test_imagined_objects_are_decoded_from_the_configured_units_that_were_cued_sorted():
+    import pandas as pd
+
+    from vtc_imagery.imagery_decoding import decoding_unit_ids
+
+    cues = pd.DataFrame(dict(unit_id=["u1", "u2", "u3", "u4"]))
+    assert decoding_unit_ids(_decoding_session_units(), cues, "axis_tuned") == ["u1", "u3"]
+    assert decoding_unit_ids(_decoding_session_units(), cues, "responsive") == ["u1", "u2", "u3"]
+    assert decoding_unit_ids(_decoding_session_units(), cues[cues.unit_id != "u3"], "axis_tuned") == ["u1"]
+
+
+def test_a_session_with_fewer_than_two_decoding_units_gives_no_decoding_row():
+    import pandas as pd
+
+    from vtc_imagery.imagery_decoding import DECODING_COLUMNS, session_decoding_table
+
+    units = _decoding_session_units().assign(axis_tuned=[True, False, False, False])
+    cues = pd.DataFrame(dict(unit_id=["u1", "u3"], trial_index=[0, 0], stim_id=[1, 1], imagery_rate_hz=[1.0, 2.0]))
+    table = session_decoding_table("s", units, cues, pd.DataFrame(), pd.DataFrame(), DECODING)
+    assert table.empty and table.columns.tolist() == DECODING_COLUMNS
+    assert session_decoding_table("s", units, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), DECODING).empty

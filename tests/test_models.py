@@ -8,7 +8,12 @@ import pytest
 
 from vtc_imagery.errors import InputDataError
 from vtc_imagery.models import (
-    IMAGERY_COLUMNS, fit_binomial_mixed, fit_mixed_lm, imagery_model_data, read_imagery_table, reduced_formula,
+    IMAGERY_COLUMNS,
+    fit_binomial_mixed,
+    fit_mixed_lm,
+    imagery_model_data,
+    read_imagery_table,
+    reduced_formula,
 )
 
 
@@ -86,3 +91,76 @@ def test_a_bad_summary_table_is_named_with_its_problem(tmp_path, damage, message
 def test_a_missing_summary_table_names_the_config_key(tmp_path):
     with pytest.raises(InputDataError, match="imagery_table"):
         read_imagery_table(str(tmp_path / "none.csv"))
+
+
+def _imagery_units():
+    return pd.DataFrame(dict(
+        unit_id=["a", "b", "c", "d"], subject=["p1", "p1", "p2", "p2"], area=["VTC", "VTC", "VTC", "amygdala"],
+        axis_tuned=[True, True, False, True], reactivated=[True, False, True, True],
+        ev_axis=[0.1, 0.3, 0.2, 0.4], explainable_variance=[0.2, 0.4, 0.3, 0.5], mean_rate_hz=[1.0, np.e, 2.0, 3.0]))
+
+
+def _objects_of(units):
+    rows = [dict(unit=u.unit_id, patient=u.subject, object=o, viewing_rate=1.0 + o, encoding_rate=np.nan,
+                 imagery_rate=2.0 * o, preferred_projection=float(o), orthogonal_projection=-float(o),
+                 area=u.area, axis_tuned=u.axis_tuned, reactivated=u.reactivated)
+            for u in units.itertuples() for o in range(3)]
+    return pd.DataFrame(rows)
+
+
+def test_imagery_model_data_keeps_the_configured_imagery_population():
+    from vtc_imagery.models import imagery_objects_data
+
+    objects = _objects_of(_imagery_units())
+    assert sorted(imagery_objects_data(objects, "axis_tuned").unit.unique()) == ["a", "b"]
+    assert sorted(imagery_objects_data(objects, "reactivated").unit.unique()) == ["a"]
+    assert "imagery_z" in imagery_objects_data(objects, "axis_tuned")
+
+
+def test_a_summary_table_without_unit_calls_is_taken_whole():
+    from vtc_imagery.models import imagery_objects_data
+
+    table = _summary(np.random.default_rng(5), patients=2, units=2, objects=3)
+    assert len(imagery_objects_data(table, "reactivated")) == len(table)
+
+
+def test_unit_model_data_is_the_normalised_ev_per_model_of_responsive_vtc_units():
+    from vtc_imagery.models import unit_models_data
+
+    units = pd.DataFrame(dict(unit_id=["a", "b", "c"], subject=["p1", "p1", "p2"], area=["VTC", "VTC", "VTC"],
+                              responsive=[True, None, True], nev_axis=[0.8, 0.9, np.nan],
+                              nev_category=[0.2, 0.1, np.nan], nev_exemplar=[0.4, 0.3, np.nan]))
+    data = unit_models_data(units)
+    assert data.unit.unique().tolist() == ["a"] and data.patient.unique().tolist() == ["p1"]
+    assert data.set_index("model").nev.to_dict() == {"axis": 0.8, "category": 0.2, "exemplar": 0.4}
+
+
+def test_unit_covariate_data_is_axis_tuned_vtc_units_with_z_scored_covariates():
+    from vtc_imagery.models import unit_covariates_data
+
+    data = unit_covariates_data(_imagery_units())
+    assert data.unit.tolist() == ["a", "b"] and data.reactivated.tolist() == [1, 0]
+    np.testing.assert_allclose(data.ev_axis_z, [-1 / np.sqrt(2), 1 / np.sqrt(2)])
+    np.testing.assert_allclose(data.log_rate_z, [-1 / np.sqrt(2), 1 / np.sqrt(2)])
+
+
+def test_model_data_reads_the_input_the_spec_names(tmp_path):
+    from vtc_imagery.models import MODEL_INPUTS, model_data
+
+    path = tmp_path / "imagery.parquet"
+    _imagery_units().to_parquet(path)
+    assert MODEL_INPUTS["unit_covariates"] == "imagery"
+    assert model_data("unit_covariates", str(path), "axis_tuned").unit.tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match="unknown model data"):
+        model_data("everything", str(path), "axis_tuned")
+
+
+def test_the_spec_family_chooses_the_binomial_fit():
+    from vtc_imagery.models import fit_model
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=300)
+    data = pd.DataFrame(dict(y=(rng.random(300) < 1 / (1 + np.exp(-2 * x))).astype(int), x=x,
+                             patient=np.repeat([f"p{k}" for k in range(5)], 60), unit=np.arange(300)))
+    fit = fit_model(data, dict(formula="y ~ x", test_term="x", family="binomial"), ("lbfgs",))
+    assert fit.record["method"].startswith("BinomialBayesMixedGLM")

@@ -34,7 +34,7 @@ def test_reader_returns_what_the_writer_wrote(tmp_path, screening_record):
     content = read_session(path)
     assert content.subject_id == "1"
     assert len(content.spike_times) == len(screening_record.spike_times)
-    for got, want in zip(content.spike_times, screening_record.spike_times):
+    for got, want in zip(content.spike_times, screening_record.spike_times, strict=True):
         np.testing.assert_array_equal(got, want)
     want = screening_record.trials.reset_index(drop=True)
     pd.testing.assert_frame_equal(content.trials[want.columns], want, check_dtype=False)
@@ -54,7 +54,7 @@ def test_reader_handles_the_matnwb_layout_the_same_way(tmp_path, screening_recor
     pd.testing.assert_frame_equal(a.units, b.units)
     cols = ["start_time", "stop_time", "stim_id", "stim_category", "stim_phase"]
     pd.testing.assert_frame_equal(a.trials[cols], b.trials[cols])
-    assert all(np.array_equal(x, y) for x, y in zip(a.spike_times, b.spike_times))
+    assert all(np.array_equal(x, y) for x, y in zip(a.spike_times, b.spike_times, strict=True))
 
 
 def test_simulated_files_pass_nwbinspector_with_the_dandi_config(session_paths):

@@ -49,3 +49,45 @@ def test_validation_scores_calls_and_axes_against_the_planted_truth():
     assert table["axis-tuned sensitivity"] == 1.0
     assert table["axis-tuned specificity"] == 1.0
     assert table["median cosine(recovered, planted axis)"] == np.median([1.0, 0.0])
+
+
+def test_the_unit_table_joins_screening_and_axis_columns_and_untested_units_are_not_axis_tuned():
+    from vtc_imagery.perception import unit_table
+
+    recorded = pd.DataFrame(dict(unit_id=["a", "b", "c"], area=["VTC"] * 3))
+    screening = pd.DataFrame(dict(unit_id=["c", "a", "b"], responsive=[False, True, True]))
+    axis = pd.DataFrame(dict(unit_id=["a", "b"], axis_tuned=[True, False], ev_axis=[0.5, 0.1]))
+    units = unit_table(recorded, screening, axis)
+    assert units.unit_id.tolist() == ["a", "b", "c"] and units.responsive.tolist() == [True, True, False]
+    assert units.axis_tuned.tolist() == [True, False, False] and units.axis_tuned.dtype == bool
+    assert np.isnan(units.ev_axis.iloc[2])
+
+
+def test_the_unit_table_of_a_session_without_an_axis_model_has_no_axis_tuned_unit():
+    from vtc_imagery.perception import unit_table
+
+    units = unit_table(pd.DataFrame(dict(unit_id=["a"], area=["VTC"])),
+                       pd.DataFrame(dict(unit_id=["a"], responsive=[False])), pd.DataFrame())
+    assert units.axis_tuned.tolist() == [False]
+
+
+def test_a_unit_in_two_screening_rows_is_refused():
+    import pytest
+
+    from vtc_imagery.perception import unit_table
+
+    with pytest.raises(Exception, match=r"one-to-one|one_to_one"):
+        unit_table(pd.DataFrame(dict(unit_id=["a"])), pd.DataFrame(dict(unit_id=["a", "a"], responsive=[True] * 2)),
+                   pd.DataFrame(dict(unit_id=["a"], axis_tuned=[True])))
+
+
+def test_the_null_summary_row_pools_counts_and_gives_m1s_rejection_rate():
+    from vtc_imagery.validation import with_null_summary
+
+    table = pd.DataFrame(dict(seed=[6, 7], n_axis_tuned=[10, 30], n_reactivated=[1, 1], call_rate=[0.1, 1 / 30],
+                              m1_p=[0.01, 0.5], m1_significant=[True, False]))
+    out = with_null_summary(table)
+    assert out.seed.tolist() == ["6", "7", "all"]
+    last = out.iloc[-1]
+    assert last.n_axis_tuned == 40 and last.n_reactivated == 2 and last.call_rate == 2 / 40
+    assert np.isnan(last.m1_p) and last.m1_significant == 0.5

@@ -38,7 +38,7 @@ def test_examples_are_vtc_units_with_the_largest_change_first(tables):
 
 def test_raster_and_psth_use_only_the_phase_trials(tables):
     _, trials, spikes = tables
-    rows, times = qc.raster(spikes, trials, 0, "screening", (-0.2, 0.4))
+    rows, _times = qc.raster(spikes, trials, 0, "screening", (-0.2, 0.4))
     assert rows.tolist() == [0, 0, 1, 1]
     centres, rate = qc.psth(spikes, trials, 0, "screening", (0.0, 0.4), 0.2)
     np.testing.assert_allclose(centres, [0.1, 0.3])

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
 
+from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.screening import (
-    ScreeningParams, binary_raster, category_anova, image_responses, max_image_z, moving_average,
-    passes_category_threshold, screen_unit, unit_latency, window_counts,
+    ScreeningParams,
+    binary_raster,
+    category_anova,
+    image_responses,
+    max_image_z,
+    moving_average,
+    passes_category_threshold,
+    screen_unit,
+    unit_latency,
+    window_counts,
 )
+
+SCHEMA = Path(__file__).resolve().parents[1] / "schemas/config.schema.yaml"
+DEFAULTS = validate_config({}, load_schema(SCHEMA))  # the schema's defaults of every config key
+SCREENING = ScreeningParams.from_config(DEFAULTS["screening"])
+
 
 
 def test_raster_columns_are_milliseconds_with_onset_at_the_boundary_of_column_170():
@@ -50,14 +67,14 @@ def _responsive_trials(rng, n_per_cat=40, response_hz=60.0, baseline_hz=5.0, cat
 def test_a_category_response_passes_the_threshold_whatever_the_label_order():
     # FIX matlab_code.md §4 item 19: categories are matched by name, not by position 1..K.
     times, labels = _responsive_trials(np.random.default_rng(1), categories=("text", "faces"))
-    passes, floor_ok, top = passes_category_threshold(binary_raster(times), labels, 100.0, 266.6, ScreeningParams())
+    passes, floor_ok, top = passes_category_threshold(binary_raster(times), labels, 100.0, 266.6, SCREENING)
     assert passes and floor_ok and top == "faces"
 
 
 def test_a_silent_unit_is_below_the_rate_floor():
     times = [np.array([-100.0]) for _ in range(20)] + [np.array([-20.0, 450.0]) for _ in range(20)]
     labels = np.array(["faces"] * 20 + ["text"] * 20)
-    _, floor_ok, _ = passes_category_threshold(binary_raster(times), labels, 100.0, 266.6, ScreeningParams())
+    _, floor_ok, _ = passes_category_threshold(binary_raster(times), labels, 100.0, 266.6, SCREENING)
     assert not floor_ok
 
 
@@ -67,7 +84,7 @@ def test_one_image_far_above_baseline_is_the_rescue_statistic():
     ids = np.repeat(np.arange(1, 51), 4)
     for k in np.flatnonzero(ids == 7):
         times[k] = np.sort(np.r_[times[k], np.linspace(110, 300, 40)])
-    z = max_image_z(binary_raster(times), ids, 100.0, 266.6, ScreeningParams())
+    z = max_image_z(binary_raster(times), ids, 100.0, 266.6, SCREENING)
     assert z >= 10
 
 
@@ -92,10 +109,10 @@ def test_a_responsive_unit_is_called_and_a_flat_one_is_not():
     rng = np.random.default_rng(3)
     times, labels = _responsive_trials(rng, n_per_cat=100)
     ids = np.arange(len(times)) // 4 + 1
-    unit = screen_unit(times, ids, labels, 266.6)
+    unit = screen_unit(times, ids, labels, 266.6, SCREENING)
     assert unit.responsive and 90 < unit.latency_ms < 160 and unit.category_selective
     flat = [np.sort(rng.uniform(-170, 530, rng.poisson(0.7))) for _ in range(len(times))]
-    assert not screen_unit(flat, ids, labels, 266.6).responsive
+    assert not screen_unit(flat, ids, labels, 266.6, SCREENING).responsive
 
 
 def test_the_anova_rule_also_asks_for_category_selectivity():
@@ -103,8 +120,9 @@ def test_the_anova_rule_also_asks_for_category_selectivity():
     times, labels = _responsive_trials(rng, n_per_cat=100)
     ids = np.arange(len(times)) // 4 + 1
     shuffled = rng.permutation(labels)  # the response no longer follows the category labels
-    loose = screen_unit(times, ids, shuffled, 266.6, ScreeningParams(rescue_sd=1e9))
-    strict = screen_unit(times, ids, shuffled, 266.6, ScreeningParams(rescue_sd=1e9, responsive_rule="threshold_anova"))
+    loose = screen_unit(times, ids, shuffled, 266.6, replace(SCREENING, rescue_sd=1e9))
+    anova_rule = replace(SCREENING, rescue_sd=1e9, responsive_rule="threshold_anova")
+    strict = screen_unit(times, ids, shuffled, 266.6, anova_rule)
     assert loose.responsive and not loose.category_selective
     assert not strict.responsive
 

@@ -158,7 +158,7 @@ def test_same_seed_gives_the_same_session(ci_plan, ci_profile):
     name = ci_plan.sessions.session_name.iloc[-1]
     a, b = (simulate_session(ci_plan, ci_profile, name, SEED) for _ in range(2))
     pd.testing.assert_frame_equal(a.trials, b.trials)
-    assert all(np.array_equal(x, y) for x, y in zip(a.spike_times, b.spike_times))
+    assert all(np.array_equal(x, y) for x, y in zip(a.spike_times, b.spike_times, strict=True))
     c = simulate_session(ci_plan, ci_profile, name, SEED + 1)
     assert not np.array_equal(a.spike_times[0], c.spike_times[0])
 

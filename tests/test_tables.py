@@ -79,3 +79,18 @@ def test_session_tables_keep_every_spike_of_every_screening_window(session_paths
     start, stop = trials.start_time[k], trials.stop_time[k]
     expected = np.count_nonzero((t >= start - 0.5) & (t <= stop + 0.3))
     assert ((spikes.unit_index == 2) & (spikes.trial_index == k)).sum() == expected
+
+
+def test_the_cohort_unit_table_is_ordered_by_session_and_unit_index():
+    from vtc_imagery.tables import cohort_units
+
+    s2 = pd.DataFrame(dict(session=["s2", "s2"], unit_index=[1, 0], unit_id=["s2_1", "s2_0"]))
+    s1 = pd.DataFrame(dict(session=["s1"], unit_index=[0], unit_id=["s1_0"]))
+    units = cohort_units([s2, s1])
+    assert units.unit_id.tolist() == ["s1_0", "s2_0", "s2_1"] and units.index.tolist() == [0, 1, 2]
+
+
+def test_alignment_windows_are_pre_post_pairs_per_phase():
+    from vtc_imagery.tables import alignment_windows
+
+    assert alignment_windows({"imagery": {"pre": 1.0, "post": 1.5}}) == {"imagery": (1.0, 1.5)}

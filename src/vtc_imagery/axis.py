@@ -115,7 +115,7 @@ def loo_category_predictions(responses: np.ndarray, categories: np.ndarray) -> n
     return np.where(count > 1, own, grand)  # a category of one image falls back to the grand mean
 
 
-def loo_exemplar_predictions(responses: np.ndarray, scaled: np.ndarray, degree: int = 3) -> np.ndarray:
+def loo_exemplar_predictions(responses: np.ndarray, scaled: np.ndarray, degree: int) -> np.ndarray:
     """Leave-one-image-out predictions of the exemplar model: the response is a polynomial (cubic)
     of the distance from an exemplar, the exemplar being the stimulus whose polynomial fits the
     training images best.
@@ -147,8 +147,8 @@ def loo_exemplar_predictions(responses: np.ndarray, scaled: np.ndarray, degree: 
     return r - loo_resid
 
 
-def split_half_explainable_variance(counts: np.ndarray, rng: np.random.Generator, n_splits: int = 1000,
-                                    squared: bool = True) -> float:
+def split_half_explainable_variance(counts: np.ndarray, rng: np.random.Generator, n_splits: int,
+                                    squared: bool) -> float:
     """Mean over random splits of the squared Spearman-Brown-corrected split-half reliability.
 
     `counts` (n_images, n_trials): window spike counts per trial. Each split halves every image's
@@ -194,7 +194,7 @@ def noise_ceiling(counts: np.ndarray) -> float:
     return float(1.0 - sem2.sum() / spread) if spread > 0 else float("nan")
 
 
-def normalised_ev(ev: float, explainable: float, min_explainable: float = 0.1) -> float:
+def normalised_ev(ev: float, explainable: float, min_explainable: float) -> float:
     """EV / explainable variance, capped at 1; NaN where explainable variance < min_explainable."""
     if not np.isfinite(explainable) or explainable < min_explainable:
         return float("nan")
@@ -256,7 +256,7 @@ def draw_permutations(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
     return rng.permuted(np.broadcast_to(np.arange(n), (k, n)), axis=1)
 
 
-def is_axis_tuned(pvalues: np.ndarray, alpha: float = 0.01, min_significant: int = 99) -> bool:
+def is_axis_tuned(pvalues: np.ndarray, alpha: float, min_significant: int) -> bool:
     """Axis-tuned if p < alpha in at least `min_significant` repeats.
 
     FIX (matlab_code.md §4 item 7): the authors kept >= 99 of 100 for the screening set but >= 98
@@ -286,7 +286,7 @@ def axis_consistency(responses: np.ndarray, scaled: np.ndarray, rng: np.random.G
     return float(np.nanmean(r))
 
 
-def binned_tuning(proj: np.ndarray, responses: np.ndarray, n_bins: int = 8, min_images: int = 20) -> pd.DataFrame:
+def binned_tuning(proj: np.ndarray, responses: np.ndarray, n_bins: int, min_images: int) -> pd.DataFrame:
     """Mean +- SEM of the mean-subtracted responses in equal-width bins of the projection; a bin with
     fewer than `min_images` images is merged into the next one (the last into the previous)."""
     edges = np.linspace(proj.min(), proj.max(), n_bins + 1)

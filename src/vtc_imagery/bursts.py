@@ -16,16 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import pdtrc
 
+from .params import StageParams
+
 _TINY = 1e-300
 
 
 @dataclass(frozen=True)
-class BurstParams:
-    anchor_ms: float = 500.0  # added to a run's duration while searching for its ends
-    min_isis: int = 4  # a burst spans at least this many ISIs (>= 5 spikes)
-    significance: float = 0.01  # accepted if surprise > -ln(significance)
-    max_extra_ms: float = 10.0  # an end may move once to a later spike of higher surprise, at most
-    max_extra_spikes: int = 10  # this much later and with at most this many spikes in between
+class BurstParams(StageParams):
+    anchor_ms: float  # added to a run's duration while searching for its ends
+    min_isis: int  # a burst spans at least this many ISIs (>= 5 spikes)
+    significance: float  # accepted if surprise > -ln(significance)
+    max_extra_ms: float  # an end may move once to a later spike of higher surprise, at most
+    max_extra_spikes: int  # this much later and with at most this many spikes in between
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def surprise(n_isis: np.ndarray, duration_ms: np.ndarray, rate: float) -> np.nda
 
 
 def detect_bursts(spikes_ms: np.ndarray, rate: float, start_ms: float, stop_ms: float,
-                  params: BurstParams = BurstParams()) -> list[Burst]:
+                  params: BurstParams) -> list[Burst]:
     """All bursts among the spikes in [start_ms, stop_ms), in time order.
 
     FIX (matlab_code.md §4 item 6, first half): `p_burst` analysed spikes only up to the first
@@ -102,7 +104,7 @@ def _begin_of_burst(anchored: np.ndarray, first: int, eob: int) -> int:
 
 
 def strongest_burst_onset(spikes_ms: np.ndarray, rate: float, start_ms: float, stop_ms: float,
-                          params: BurstParams = BurstParams()) -> float:
+                          params: BurstParams) -> float:
     """Onset (ms) of the most surprising burst in the window, or NaN if there is none."""
     bursts = detect_bursts(spikes_ms, rate, start_ms, stop_ms, params)
     if not bursts:

@@ -84,7 +84,8 @@ def _check_semantics(config: dict[str, Any]) -> None:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ConfigError(f"config key 'areas.{key}': {pattern!r} is not a valid regular expression ({exc})")
+            raise ConfigError(f"config key 'areas.{key}': {pattern!r} is not a valid regular expression "
+                              f"({exc})") from None
     source = config["source"]
     if source == "dandi":
         d = config["dandi"]

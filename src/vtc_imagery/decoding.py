@@ -61,7 +61,7 @@ def identification_accuracy(decoded: np.ndarray, features: np.ndarray, n_distrac
     return pd.DataFrame(rows)
 
 
-def prune_database(database: np.ndarray, stimuli: np.ndarray, min_distance: float = 0.0) -> np.ndarray:
+def prune_database(database: np.ndarray, stimuli: np.ndarray, min_distance: float) -> np.ndarray:
     """Indices of the database objects kept for reconstruction: exact duplicates within the database
     dropped (the first copy kept), and every object within `min_distance` of a screening stimulus
     dropped (the feature-space analogue of the authors' SSIM > 0.8 rule).

@@ -31,3 +31,12 @@ def write_parquet_atomic(table: pd.DataFrame, path: str | Path) -> None:
     """Write `table` to `path` (zstd Parquet, no index) atomically."""
     with atomic_path(path) as tmp:
         table.to_parquet(tmp, index=False, compression="zstd")
+
+
+TSV_FLOAT_FORMAT = "%.6g"  # every TSV the workflow writes: six significant digits
+
+
+def write_tsv_atomic(table: pd.DataFrame, path: str | Path) -> None:
+    """Write `table` to `path` as tab-separated text (no index, floats as TSV_FLOAT_FORMAT) atomically."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format=TSV_FLOAT_FORMAT)

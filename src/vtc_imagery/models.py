@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import selection as sel
+
 IMAGERY_COLUMNS = {  # the documented summary-table schema: column -> description
     "unit": "neuron identifier (unique across patients)",
     "patient": "patient identifier",
@@ -59,6 +61,63 @@ def imagery_model_data(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# A model spec's `data` (config models.<name>.data) -> the rule input it is built from.
+MODEL_INPUTS = {
+    "imagery_objects": "table",  # per unit and imagined object (the documented summary schema)
+    "unit_models": "units",  # per unit: normalised EV of the axis, category and exemplar models
+    "unit_covariates": "imagery",  # per unit in imagery sessions: reactivation and unit covariates
+}
+
+
+def imagery_objects_data(table: pd.DataFrame, population: str) -> pd.DataFrame:
+    """The imagery population's rows of a per-object imagery table, z-scored within unit. A
+    user's summary table without the unit calls (area, axis_tuned) is taken as already selected."""
+    if {"area", "axis_tuned"} <= set(table.columns):
+        table = table[sel.imagery_population(table, population)]
+    return imagery_model_data(table)
+
+
+def unit_models_data(units: pd.DataFrame) -> pd.DataFrame:
+    """Long table (unit, patient, model, nev) of the normalised EV of each encoding model over the
+    model-comparison units."""
+    keep = units[sel.model_comparison_units(units)].rename(columns={"unit_id": "unit", "subject": "patient"})
+    return keep.melt(id_vars=["unit", "patient"], value_vars=["nev_axis", "nev_category", "nev_exemplar"],
+                     var_name="model", value_name="nev").assign(model=lambda d: d.model.str.removeprefix("nev_"))
+
+
+def unit_covariates_data(imagery_units: pd.DataFrame) -> pd.DataFrame:
+    """The axis-tuned VTC units in imagery sessions with their reactivation call (0/1) and z-scored
+    covariates: EV of the axis model, explainable variance and log mean rate (Hz)."""
+    tuned = imagery_units[sel.imagery_population(imagery_units, "axis_tuned")].rename(
+        columns={"unit_id": "unit", "subject": "patient"})
+    one = pd.Series("all", index=tuned.index)
+    for src, dst in (("ev_axis", "ev_axis_z"), ("explainable_variance", "explainable_z")):
+        tuned[dst] = zscore_within(tuned[src].astype(float), one)
+    tuned["log_rate_z"] = zscore_within(np.log(tuned.mean_rate_hz.astype(float)), one)
+    tuned["reactivated"] = tuned.reactivated.astype(int)
+    return tuned
+
+
+def model_data(kind: str, path: str, population: str) -> pd.DataFrame:
+    """The data of a model whose spec says `data: kind`, from the table at `path` (the rule input
+    MODEL_INPUTS[kind]); `population` is config imagery.population."""
+    if kind == "imagery_objects":
+        return imagery_objects_data(read_imagery_table(path), population)
+    if kind == "unit_models":
+        return unit_models_data(pd.read_parquet(path))
+    if kind == "unit_covariates":
+        return unit_covariates_data(pd.read_parquet(path))
+    raise ValueError(f"unknown model data {kind!r}; choose one of {list(MODEL_INPUTS)}")
+
+
+def fit_model(data: pd.DataFrame, spec: dict, optimizers: tuple[str, ...]) -> ModelFit:
+    """Fit a model spec (config models.<name>): a linear mixed model, or with `family: binomial`
+    a binomial mixed GLM (variational Bayes)."""
+    if spec["family"] == "binomial":
+        return fit_binomial_mixed(data, spec["formula"], spec["test_term"])
+    return fit_mixed_lm(data, spec["formula"], spec["test_term"], spec.get("unit_slope"), optimizers)
+
+
 def reduced_formula(formula: str, term: str) -> str:
     """The formula without `term` (an intercept-only model if nothing is left)."""
     lhs, rhs = (s.strip() for s in formula.split("~", 1))
@@ -84,7 +143,7 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
     best likelihood kept; the record names it and whether it reported convergence."""
     import statsmodels.formula.api as smf
 
-    d = data.dropna(subset=_formula_columns(formula, data) + ["unit", "patient"]).copy()
+    d = data.dropna(subset=[*_formula_columns(formula, data), "unit", "patient"]).copy()
     d["unit"] = d["unit"].astype(str)
     n_patients = d.patient.nunique()
     if n_patients >= 2:
@@ -92,7 +151,8 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
         if unit_slope:
             vc["unit_slope"] = f"0 + C(unit):{unit_slope}"
         kwargs = dict(groups="patient", re_formula="1", vc_formula=vc)
-        structure = "patient intercept; unit intercept" + (f" and {unit_slope} slope" if unit_slope else "") + " (nested)"
+        slope = f" and {unit_slope} slope" if unit_slope else ""
+        structure = f"patient intercept; unit intercept{slope} (nested)"
     else:
         kwargs = dict(groups="unit", re_formula=f"~{unit_slope}" if unit_slope else "1")
         structure = "one patient: unit intercept" + (f" and {unit_slope} slope" if unit_slope else "")
@@ -133,8 +193,8 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
                   converged=bool(full.converged), reduced_converged=bool(reduced.converged),
                   log_likelihood=float(full.llf), reduced_log_likelihood=float(reduced.llf),
                   likelihood_ratio=lr, df=df, p_value=float(stats.chi2.sf(max(lr, 0.0), df)),
-                  n_observations=int(len(d)), n_units=int(d.unit.nunique()), n_patients=int(n_patients),
-                  variance_components={k: float(v) for k, v in zip(full.model.exog_vc.names, full.vcomp)}
+                  n_observations=len(d), n_units=int(d.unit.nunique()), n_patients=int(n_patients),
+                  variance_components={k: float(v) for k, v in zip(full.model.exog_vc.names, full.vcomp, strict=True)}
                   if n_patients >= 2 else {}, group_variance=float(np.asarray(full.cov_re)[0, 0]),
                   versions=versions())
     return ModelFit(coefficients, record)
@@ -146,7 +206,7 @@ def fit_binomial_mixed(data: pd.DataFrame, formula: str, test_term: str) -> Mode
     (mean / SD against a normal), as no likelihood is available for a ratio test."""
     from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 
-    d = data.dropna(subset=_formula_columns(formula, data) + ["patient"]).copy()
+    d = data.dropna(subset=[*_formula_columns(formula, data), "patient"]).copy()
     d["patient"] = d["patient"].astype(str)
     lhs = formula.split("~")[0].strip()
     d[lhs] = d[lhs].astype(float)
@@ -160,7 +220,7 @@ def fit_binomial_mixed(data: pd.DataFrame, formula: str, test_term: str) -> Mode
     record = dict(formula=formula, test_term=test_term, random_effects="patient intercept",
                   method="BinomialBayesMixedGLM, variational Bayes (fit_vb)", optimizer="BFGS (variational)",
                   converged=bool(np.all(np.isfinite(result.fe_mean))), test="posterior Wald z",
-                  z=float(row.z), p_value=float(row.p), n_observations=int(len(d)),
+                  z=float(row.z), p_value=float(row.p), n_observations=len(d),
                   n_events=int(d[lhs].sum()), n_patients=int(d.patient.nunique()),
                   patient_sd_log=float(result.vcp_mean[0]), versions=versions())
     return ModelFit(coefficients, record)
@@ -197,7 +257,8 @@ def read_imagery_table(path: str) -> pd.DataFrame:
         converted = pd.to_numeric(table[col], errors="coerce")
         bad = converted.isna() & table[col].notna()
         if bad.any():
-            raise InputDataError(f"{p}: column '{col}' has a non-numeric value in row {int(np.flatnonzero(bad)[0]) + 2}")
+            row = int(np.flatnonzero(bad)[0]) + 2
+            raise InputDataError(f"{p}: column '{col}' has a non-numeric value in row {row}")
         table[col] = converted
     for col in ("viewing_rate", "imagery_rate", "preferred_projection", "orthogonal_projection"):
         if table[col].isna().any():

@@ -4,7 +4,6 @@ model comparison, decoding, reconstruction and closed-loop ramps."""
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,30 +11,50 @@ import pandas as pd
 from scipy import stats
 
 from . import axis as ax
+from . import paper
+from . import selection as sel
 from .decoding import identification_accuracy, loo_decode_features, prune_database, reconstruct
 from .objects import ObjectSpaceFile
-
-PAPER_FUNNEL = {"recorded": None, "VTC": 714, "responsive": 456, "axis-tuned": 367,
-                "axis-tuned in imagery sessions": 107, "reactivated": 43}
+from .params import StageParams
+from .rng import STREAM_AXIS_CONSISTENCY, STREAM_AXIS_TUNING, STREAM_EXPLAINABLE, unit_rng
 
 
 @dataclass(frozen=True)
-class AxisParams:
-    n_shuffles: int = 500
-    n_repeats: int = 100
-    alpha: float = 0.01
-    min_significant: int = 99
-    explainable_splits: int = 1000
-    min_explainable: float = 0.1
-    consistency_splits: int = 100
-    exemplar_degree: int = 3
-    explainable_ceiling: str = "squared"  # squared (the authors') or reliability
-    seed: int = 1
+class AxisParams(StageParams):
+    """The keys of the `axis:` config section the axis model uses (the others shape figures)."""
+
+    n_shuffles: int  # feature shuffles per repeat of the axis-tuning test
+    n_repeats: int  # repeats of the test
+    alpha: float  # per-repeat level
+    min_significant: int  # repeats that must reach alpha
+    explainable_splits: int
+    min_explainable: float  # units below get no normalised EV
+    consistency_splits: int
+    exemplar_degree: int
+    explainable_ceiling: str  # squared (the authors') or reliability
+    seed: int
 
 
-def unit_rng(seed: int, unit_id: str, stream: int) -> np.random.Generator:
-    """A generator fixed by the seed, the unit and the use: results do not depend on unit order or cores."""
-    return np.random.default_rng([seed, zlib.crc32(unit_id.encode()), stream])
+@dataclass(frozen=True)
+class DecodingParams(StageParams):
+    """The keys of the `decoding:` config section the population decoding uses."""
+
+    max_distractors: int  # identification among 1..max_distractors distractors
+    draws: int  # random distractor draws per image and number of distractors
+    seed: int
+
+
+@dataclass(frozen=True)
+class UnitAxisJob:
+    """One unit's inputs to the axis model (sent to a worker process)."""
+
+    unit_id: str
+    responses: np.ndarray  # (n_images,) Hz
+    counts: np.ndarray  # (n_images, n_trials) window spike counts
+    features: np.ndarray  # (n_images, n_features) object features
+    scaled: np.ndarray  # (n_images, n_features) features scaled as the axis model uses them
+    categories: np.ndarray  # (n_images,) category labels
+    params: AxisParams
 
 
 def response_matrix(responses: pd.DataFrame, stim_ids: np.ndarray) -> pd.DataFrame:
@@ -54,7 +73,7 @@ def count_matrix(counts: pd.DataFrame, unit_id: str, stim_ids: np.ndarray) -> np
 
 
 def axis_model_session(responses: pd.DataFrame, counts: pd.DataFrame, objects: ObjectSpaceFile,
-                       params: AxisParams = AxisParams(), workers: int = 1) -> pd.DataFrame:
+                       params: AxisParams, workers: int = 1) -> pd.DataFrame:
     """The axis model of every responsive unit of a session: preferred and orthogonal axes, the
     shuffle test for axis tuning, leave-one-out EV of the axis, category and exemplar models,
     split-half explainable variance, normalised EVs and split-half axis consistency.
@@ -67,8 +86,9 @@ def axis_model_session(responses: pd.DataFrame, counts: pd.DataFrame, objects: O
     scaled = ax.scale_features(objects.features[shown])
     categories = objects.categories[shown]
     features = objects.features[shown]
-    jobs = [(unit_id, matrix.loc[stim_ids, unit_id].to_numpy(np.float64), count_matrix(counts, unit_id, stim_ids),
-             features, scaled, categories, params) for unit_id in matrix.columns]
+    jobs = [UnitAxisJob(unit_id, matrix.loc[stim_ids, unit_id].to_numpy(np.float64),
+                        count_matrix(counts, unit_id, stim_ids), features, scaled, categories, params)
+            for unit_id in matrix.columns]
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -85,17 +105,18 @@ def _one_blas_thread() -> None:
     threadpool_limits(1)
 
 
-def _unit_axis_model(job: tuple) -> dict | None:
-    unit_id, r, counts, features, scaled, categories, params = job
+def _unit_axis_model(job: UnitAxisJob) -> dict | None:
+    """One row of the axis-model table, or None for a unit without an axis."""
+    unit_id, r, counts, scaled, params = job.unit_id, job.responses, job.counts, job.scaled, job.params
     sta = ax.preferred_axis(r, scaled)
     if not np.any(sta):
         return None  # a unit with identical responses to every image has no axis
-    pvals = ax.axis_tuning_pvalues(r, scaled, unit_rng(params.seed, unit_id, 0), params.n_shuffles,
+    pvals = ax.axis_tuning_pvalues(r, scaled, unit_rng(params.seed, unit_id, STREAM_AXIS_TUNING), params.n_shuffles,
                                    params.n_repeats)
     ev_axis = ax.explained_variance(ax.loo_axis_predictions(r, scaled), r)
-    ev_cat = ax.explained_variance(ax.loo_category_predictions(r, categories), r)
+    ev_cat = ax.explained_variance(ax.loo_category_predictions(r, job.categories), r)
     ev_ex = ax.explained_variance(ax.loo_exemplar_predictions(r, scaled, params.exemplar_degree), r)
-    explainable = ax.split_half_explainable_variance(counts, unit_rng(params.seed, unit_id, 1),
+    explainable = ax.split_half_explainable_variance(counts, unit_rng(params.seed, unit_id, STREAM_EXPLAINABLE),
                                                      params.explainable_splits,
                                                      squared=params.explainable_ceiling == "squared")
     return dict(
@@ -111,26 +132,36 @@ def _unit_axis_model(job: tuple) -> dict | None:
         nev_axis=ax.normalised_ev(ev_axis, explainable, params.min_explainable),
         nev_category=ax.normalised_ev(ev_cat, explainable, params.min_explainable),
         nev_exemplar=ax.normalised_ev(ev_ex, explainable, params.min_explainable),
-        axis_consistency=ax.axis_consistency(r, scaled, unit_rng(params.seed, unit_id, 2), params.consistency_splits),
+        axis_consistency=ax.axis_consistency(r, scaled, unit_rng(params.seed, unit_id, STREAM_AXIS_CONSISTENCY),
+                                             params.consistency_splits),
         preferred_axis=list(sta / np.linalg.norm(sta)),
-        orthogonal_axis=list(ax.orthogonal_axis(sta, features)),
+        orthogonal_axis=list(ax.orthogonal_axis(sta, job.features)),
     )
+
+
+def unit_table(recorded: pd.DataFrame, screening: pd.DataFrame, axis: pd.DataFrame) -> pd.DataFrame:
+    """One row per recorded unit with its screening and axis-model columns (left joins on unit_id,
+    checked one-to-one). Units without an axis model (not responsive) are not axis-tuned."""
+    if "unit_id" not in axis:  # a session without responsive units has an empty axis table
+        axis = pd.DataFrame(columns=["unit_id", "axis_tuned"])
+    units = recorded.merge(screening, on="unit_id", how="left", validate="one_to_one")
+    units = units.merge(axis, on="unit_id", how="left", validate="one_to_one")
+    units["axis_tuned"] = sel.called(units.axis_tuned)
+    return units
 
 
 def selection_funnel(units: pd.DataFrame, imagery_units: pd.DataFrame | None = None) -> pd.DataFrame:
     """Units left after each criterion: recorded -> VTC -> responsive -> axis-tuned, and with the
     imagery tables -> axis-tuned in imagery sessions -> reactivated, beside the paper's numbers."""
-    vtc = units.area == "VTC"
-    responsive = vtc & units.responsive.fillna(False).astype(bool)
-    tuned = responsive & units.axis_tuned.fillna(False).astype(bool)
-    counts = [len(units), int(vtc.sum()), int(responsive.sum()), int(tuned.sum())]
+    tuned = sel.axis_tuned(units)
+    counts = [len(units), int(sel.vtc(units).sum()), int(sel.responsive(units).sum()), int(tuned.sum())]
     if imagery_units is not None:
-        in_imagery = units.unit_id[tuned].isin(imagery_units.unit_id)
-        reactivated = imagery_units.unit_id[imagery_units.reactivated.astype(bool)]
-        counts += [int(in_imagery.sum()), int(units.unit_id[tuned].isin(reactivated).sum())]
-    stages = list(PAPER_FUNNEL)[: len(counts)]
+        in_imagery = tuned & sel.in_imagery_sessions(units, imagery_units)
+        reactivated = imagery_units.unit_id[sel.called(imagery_units.reactivated)]
+        counts += [int(in_imagery.sum()), int((in_imagery & units.unit_id.isin(reactivated)).sum())]
+    stages = list(paper.FUNNEL)[: len(counts)]
     table = pd.DataFrame(dict(stage=stages, this_run=counts,
-                              paper=[np.nan if PAPER_FUNNEL[s] is None else PAPER_FUNNEL[s] for s in stages]))
+                              paper=[np.nan if paper.FUNNEL[s] is None else paper.FUNNEL[s] for s in stages]))
     table["fraction_of_previous"] = table.this_run / table.this_run.shift()
     table["paper_fraction_of_previous"] = table.paper / table.paper.shift()
     return table
@@ -140,7 +171,7 @@ def model_comparison(units: pd.DataFrame) -> pd.DataFrame:
     """Normalised EV of the axis, category and exemplar models over responsive VTC units with
     explainable variance above threshold: mean +- SEM, and the tests between models (two-sample KS
     and paired Wilcoxon signed-rank)."""
-    keep = units[(units.area == "VTC") & units.responsive.fillna(False).astype(bool) & units.nev_axis.notna()]
+    keep = units[sel.model_comparison_units(units)]
     rows = []
     for model in ("axis", "category", "exemplar"):
         v = keep[f"nev_{model}"].to_numpy()
@@ -166,27 +197,28 @@ def model_comparison(units: pd.DataFrame) -> pd.DataFrame:
 
 def tuned_population(units: pd.DataFrame, responses: pd.DataFrame, stim_ids: np.ndarray) -> pd.DataFrame:
     """Screening responses of the axis-tuned VTC units, (stim_id x unit_id), for pseudo-population decoding."""
-    tuned = units.unit_id[(units.area == "VTC") & units.axis_tuned.fillna(False).astype(bool)]
+    tuned = units.unit_id[sel.axis_tuned(units)]
     matrix = response_matrix(responses[responses.unit_id.isin(tuned)], stim_ids)
     return matrix.loc[:, matrix.notna().all(axis=0)]
 
 
-def decode_objects(population: pd.DataFrame, objects: ObjectSpaceFile, max_distractors: int, n_draws: int,
-                   seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def decode_objects(population: pd.DataFrame, objects: ObjectSpaceFile,
+                   params: DecodingParams) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Leave-one-out decoding of the features from the pseudo-population (stim_id x unit), and
     identification among 1..max_distractors distractors.
     Returns (identification by k, per-image decoded features)."""
     features = objects.features_of(population.index.to_numpy())
     decoded = loo_decode_features(population.to_numpy(), features)
-    ident = identification_accuracy(decoded, features, np.arange(1, max_distractors + 1),
-                                    np.random.default_rng(seed), n_draws)
+    ident = identification_accuracy(decoded, features, np.arange(1, params.max_distractors + 1),
+                                    np.random.default_rng(params.seed), params.draws)
     ident["n_units"] = population.shape[1]
+    correlation = [np.corrcoef(d, f)[0, 1] for d, f in zip(decoded, features, strict=True)]
     per_image = pd.DataFrame(dict(stim_id=population.index.to_numpy(), decoded=list(decoded),
-                                  feature_correlation=[np.corrcoef(d, f)[0, 1] for d, f in zip(decoded, features)]))
+                                  feature_correlation=correlation))
     return ident, per_image
 
 
-def reconstruction_table(decoded: pd.DataFrame, objects: ObjectSpaceFile, min_distance: float = 0.0) -> pd.DataFrame:
+def reconstruction_table(decoded: pd.DataFrame, objects: ObjectSpaceFile, min_distance: float) -> pd.DataFrame:
     """Each decoded object reconstructed as the nearest object of the pruned database, with its
     normalised distance; `reconstruction` and `best_possible` index the full database."""
     features = objects.features_of(decoded.stim_id.to_numpy())
@@ -215,7 +247,7 @@ def closed_loop_ramps(units: pd.DataFrame, responses: pd.DataFrame, objects: Obj
     synth = synth.assign(session_name=synth.session)
     rows = []
     syn_resp = responses[responses.stim_phase == "synthetic"]
-    for u in units[units.axis_tuned.fillna(False).astype(bool) & units.unit_id.isin(syn_resp.unit_id)].itertuples():
+    for u in units[sel.axis_tuned_any_area(units) & units.unit_id.isin(syn_resp.unit_id)].itertuples():
         stims = synth[synth.session == u.session]
         if stims.empty:
             continue

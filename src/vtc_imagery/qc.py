@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import selection as sel
+
 
 def units_by_area(units: pd.DataFrame) -> pd.DataFrame:
     """Unit counts per area and hemisphere (rows: area; columns: L, R, unknown side)."""
@@ -29,7 +31,7 @@ def evoked_rate_change(spikes: pd.DataFrame, trials: pd.DataFrame, response: tup
 def example_units(units: pd.DataFrame, change: pd.Series, n: int) -> list[int]:
     """unit_index of up to n example units: VTC units first, then by the size of their evoked rate
     change (ties by index)."""
-    order = units.assign(vtc=units.area == "VTC", change=units.unit_index.map(change.abs()).fillna(0.0))
+    order = units.assign(vtc=sel.vtc(units), change=units.unit_index.map(change.abs()).fillna(0.0))
     order = order.sort_values(["vtc", "change", "unit_index"], ascending=[False, False, True], kind="stable")
     return order.unit_index.head(n).astype(int).tolist()
 

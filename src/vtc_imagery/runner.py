@@ -17,7 +17,8 @@ def run_rule(snakemake: Any, main: Callable[[Any], None]) -> None:
     InputDataError and ConfigError end the job with their message alone (no traceback): the
     message already names the file or key. Anything else is a bug and keeps its traceback.
     """
-    log = open(snakemake.log[0], "w", buffering=1)
+    # Not a context manager: the log stays open, as stdout and stderr, for the job's whole life.
+    log = open(snakemake.log[0], "w", buffering=1)  # noqa: SIM115
     # At the descriptor level, so that child processes (notebook kernels, pool workers) log there too.
     sys.stdout.flush()
     sys.stderr.flush()

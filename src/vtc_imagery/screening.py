@@ -7,37 +7,34 @@ Times inside this module are in ms relative to stimulus onset unless a name says
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .bursts import BurstParams, strongest_burst_onset
+from .params import StageParams
 
 RASTER_WINDOW_MS = (-170, 530)  # the authors' screening raster
 
 
 @dataclass(frozen=True)
-class ScreeningParams:
-    baseline_ms: tuple[float, float] = (-50.0, 0.0)
-    burst_start_ms: float = 50.0  # bursts are searched from onset + 50 ms to onset + stimulus duration
-    smoothing_ms: int = 25  # moving-average span of the PSTH used by the threshold test
-    threshold_sd: float = 3.5
-    rate_floor_hz: float = 0.5
-    rescue_sd: float = 10.0
-    anova_alpha: float = 0.05
+class ScreeningParams(StageParams):
+    """The `screening:` config section."""
+
+    baseline_ms: tuple[float, float]
+    burst_start_ms: float  # bursts are searched from onset + burst_start_ms to onset + stimulus duration
+    smoothing_ms: int  # moving-average span of the PSTH used by the threshold test
+    threshold_sd: float
+    rate_floor_hz: float
+    rescue_sd: float
+    anova_alpha: float
     # threshold: the authors' code (latency, then category threshold above the rate floor, or the
     # single-image rescue); threshold_anova: the threshold branch also needs a significant category
     # ANOVA (the paper calls the 456 'visually selective'; which rule it used is not known).
-    responsive_rule: str = "threshold"
-    bursts: BurstParams = field(default_factory=BurstParams)
-
-    @classmethod
-    def from_config(cls, cfg: dict) -> ScreeningParams:
-        """From the `screening:` section of the config."""
-        rest = {k: v for k, v in cfg.items() if k not in ("bursts", "baseline_ms")}
-        return cls(baseline_ms=tuple(cfg["baseline_ms"]), bursts=BurstParams(**cfg["bursts"]), **rest)
+    responsive_rule: str
+    bursts: BurstParams
 
 
 @dataclass(frozen=True)
@@ -71,12 +68,12 @@ def baseline_rates(times_by_trial: list[np.ndarray], window: tuple[float, float]
 
 
 def trial_latencies(times_by_trial: list[np.ndarray], stim_duration_ms: float,
-                    params: ScreeningParams = ScreeningParams()) -> np.ndarray:
+                    params: ScreeningParams) -> np.ndarray:
     """Per trial: onset (ms) of its most surprising burst in [burst_start, stim duration), or NaN."""
     rates = baseline_rates(times_by_trial, params.baseline_ms)
     need = params.bursts.min_isis + 1
     out = np.full(len(times_by_trial), np.nan)
-    for k, (t, rate) in enumerate(zip(times_by_trial, rates)):
+    for k, (t, rate) in enumerate(zip(times_by_trial, rates, strict=True)):
         if np.count_nonzero((t >= params.burst_start_ms) & (t < stim_duration_ms)) >= need:
             out[k] = strongest_burst_onset(t, rate, params.burst_start_ms, stim_duration_ms, params.bursts)
     return out
@@ -178,7 +175,7 @@ def category_anova(counts: np.ndarray, categories: np.ndarray) -> float:
 
 
 def screen_unit(times_by_trial: list[np.ndarray], stim_ids: np.ndarray, categories: np.ndarray,
-                stim_duration_ms: float, params: ScreeningParams = ScreeningParams()) -> UnitScreening:
+                stim_duration_ms: float, params: ScreeningParams) -> UnitScreening:
     """Latency, responsiveness and category selectivity of one unit over its screening trials.
 
     `times_by_trial`: spike times (ms from onset) of each screening trial; `stim_ids` and
@@ -225,7 +222,7 @@ def image_responses(times: list[np.ndarray], stim_ids: np.ndarray, latency_ms: f
 
 
 def screen_session(units: pd.DataFrame, trials: pd.DataFrame, spikes: pd.DataFrame,
-                   params: ScreeningParams = ScreeningParams()) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                   params: ScreeningParams) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Screen every unit of a session.
 
     Returns (per-unit screening table, per-image responses of responsive units for the screening
@@ -257,5 +254,6 @@ def screen_session(units: pd.DataFrame, trials: pd.DataFrame, spikes: pd.DataFra
     response_cols = ["unit_id", "stim_phase", "stim_id", "response_hz", "sem_hz", "n_trials"]
     count_cols = ["unit_id", "stim_id", "trial_index", "count"]
     return (pd.DataFrame(rows),
-            pd.concat(responses, ignore_index=True)[response_cols] if responses else pd.DataFrame(columns=response_cols),
+            (pd.concat(responses, ignore_index=True)[response_cols] if responses
+             else pd.DataFrame(columns=response_cols)),
             pd.concat(counts, ignore_index=True)[count_cols] if counts else pd.DataFrame(columns=count_cols))

@@ -21,7 +21,7 @@ def unit_table(content: SessionContent, session: str, patterns: AreaPatterns, is
     first, last = content.trials.start_time.min(), content.trials.stop_time.max()
     span = max(last - first, np.finfo(float).eps)
     rows = []
-    for u, t in zip(content.units.itertuples(), content.spike_times):
+    for u, t in zip(content.units.itertuples(), content.spike_times, strict=True):
         isi = np.diff(t)
         rows.append(dict(
             unit_id=f"{session}_unit-{u.unit_index:03d}",
@@ -75,6 +75,11 @@ def align_spikes(spike_times: Sequence[np.ndarray], window_start: np.ndarray,
     return pd.concat(parts, ignore_index=True)
 
 
+def alignment_windows(alignment: Mapping[str, Mapping[str, float]]) -> dict[str, tuple[float, float]]:
+    """The `alignment:` config section (phase -> {pre, post}, s) as phase -> (pre, post)."""
+    return {phase: (w["pre"], w["post"]) for phase, w in alignment.items()}
+
+
 def phase_windows(trials: pd.DataFrame, windows: Mapping[str, Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
     """Per-trial window [start_time - pre, stop_time + post] from the per-phase (pre, post) map (s)."""
     pre = trials.stim_phase.map(lambda p: windows[p][0]).to_numpy(np.float64)
@@ -89,3 +94,9 @@ def session_tables(content: SessionContent, session: str, patterns: AreaPatterns
     start, stop = phase_windows(trials, windows)
     spikes = align_spikes(content.spike_times, start, stop, trials.start_time.to_numpy())
     return unit_table(content, session, patterns, isi_threshold_s), trials, spikes
+
+
+def cohort_units(session_units: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The sessions' unit tables stacked into one cohort table, ordered by session and unit_index."""
+    units = pd.concat(session_units, ignore_index=True)
+    return units.sort_values(["session", "unit_index"], kind="stable").reset_index(drop=True)

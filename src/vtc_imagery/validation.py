@@ -6,18 +6,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import paper
+from . import selection as sel
+from .perception import AxisParams
+from .reactivation import ReactivationParams
+from .screening import ScreeningParams
+
 
 def _rate(hits: pd.Series) -> tuple[float, int]:
-    return (float(hits.mean()) if len(hits) else float("nan")), int(len(hits))
+    return (float(hits.mean()) if len(hits) else float("nan")), len(hits)
 
 
 def perception_validation(units: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Sensitivity and specificity of the responsive and axis-tuned calls over VTC units, the
     cosine between recovered and planted axes, and the funnel fractions beside the planted ones."""
     t = truth[["unit_id", "unit_type", "axis"]].rename(columns={"axis": "planted_axis"})
-    u = units[units.area == "VTC"].merge(t, on="unit_id", how="inner", validate="one_to_one")
-    responsive = u.responsive.astype("boolean").fillna(False).astype(bool)
-    tuned = u.axis_tuned.astype(bool) & responsive
+    u = units[sel.vtc(units)].merge(t, on="unit_id", how="inner", validate="one_to_one")
+    responsive = sel.responsive(u)
+    tuned = sel.axis_tuned(u)
     planted_resp = u.unit_type != "none"
     planted_axis = u.unit_type == "axis"
     rows = []
@@ -34,27 +40,30 @@ def perception_validation(units: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFr
         "called axis-tuned | called responsive, planted exemplar/category/random")
     both = u[tuned & planted_axis]
     cosines = [float(np.dot(a, w) / (np.linalg.norm(a) * np.linalg.norm(w)))
-               for a, w in zip(both.preferred_axis, both.planted_axis)]
+               for a, w in zip(both.preferred_axis, both.planted_axis, strict=True)]
     rows.append(dict(metric="median cosine(recovered, planted axis)",
                      value=float(np.median(cosines)) if cosines else float("nan"), n_units=len(cosines),
                      note="called and planted axis-tuned"))
     n_vtc = len(u)
-    for stage, called, planted, paper in (("responsive / VTC", responsive.sum() / n_vtc, planted_resp.sum() / n_vtc,
-                                           456 / 714),
-                                          ("axis-tuned / responsive", tuned.sum() / max(responsive.sum(), 1),
-                                           planted_axis.sum() / max(planted_resp.sum(), 1), 367 / 456)):
+    fractions = (("responsive / VTC", responsive.sum() / n_vtc, planted_resp.sum() / n_vtc,
+                  paper.N_RESPONSIVE / paper.N_VTC),
+                 ("axis-tuned / responsive", tuned.sum() / max(responsive.sum(), 1),
+                  planted_axis.sum() / max(planted_resp.sum(), 1), paper.N_AXIS_TUNED / paper.N_RESPONSIVE))
+    for stage, called, planted, in_paper in fractions:
         rows.append(dict(metric=f"fraction {stage}", value=float(called), n_units=n_vtc,
-                         note=f"planted {planted:.3f}; paper {paper:.3f}"))
+                         note=f"planted {planted:.3f}; paper {in_paper:.3f}"))
     return pd.DataFrame(rows)
 
 
-def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dict, m1_table: pd.DataFrame) -> pd.DataFrame:
+def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dict,
+                       m1_table: pd.DataFrame) -> pd.DataFrame:
     """Reactivation calls of axis-tuned VTC units in imagery sessions against the planted truth,
     for each rule, and whether M1 recovers the planted preferred-axis effect."""
-    from .imagery import RULES, imagery_population
+    from .reactivation import RULES
 
-    u = imagery_units[imagery_population(imagery_units)].merge(
-        truth[["unit_id", "reactivated"]].rename(columns={"reactivated": "planted"}), on="unit_id", validate="one_to_one")
+    u = imagery_units[sel.imagery_population(imagery_units, "axis_tuned")].merge(
+        truth[["unit_id", "reactivated"]].rename(columns={"reactivated": "planted"}), on="unit_id",
+        validate="one_to_one")
     planted = u.planted.astype(bool)
     rows = []
     for rule in RULES:
@@ -69,17 +78,20 @@ def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dic
     return pd.DataFrame(rows)
 
 
-def imagery_null_check(profile_name: str, seeds: list[int], screening_params, axis_params, reactivation_params,
-                       windows: dict, n_shuffles: int, m1_spec: dict, optimizers: tuple[str, ...]) -> pd.DataFrame:
+def imagery_null_check(profile_name: str, seeds: list[int], screening_params: ScreeningParams, axis_params: AxisParams,
+                       reactivation_params: ReactivationParams, windows: dict, n_shuffles: int, m1_spec: dict,
+                       optimizers: tuple[str, ...], m1_alpha: float) -> pd.DataFrame:
     """Per seed of a cohort with no reactivation (everything else as planted): the reactivation
     call rate among axis-tuned VTC units in imagery sessions, and M1's test of the preferred
-    projection. Sessions are simulated and analysed in memory with the workflow's own functions."""
+    projection at level `m1_alpha`. Sessions are simulated and analysed in memory with the
+    workflow's own functions; `n_shuffles` as config imagery.n_shuffles, the cohort's seed as the
+    imagery seed."""
     from . import axis as ax
-    from .imagery import imagery_session
-    from .models import fit_mixed_lm, imagery_model_data
+    from .imagery import ImageryParams, SessionTables, imagery_session
+    from .models import fit_model, imagery_model_data
     from .nwb.read import AreaPatterns, SessionContent
     from .objects import ObjectSpaceFile
-    from .perception import axis_model_session
+    from .perception import axis_model_session, unit_table
     from .screening import screen_session
     from .simulate import get_profile, plan_cohort
     from .simulate.session import simulate_session
@@ -102,9 +114,10 @@ def imagery_null_check(profile_name: str, seeds: list[int], screening_params, ax
             units, trials, spikes = session_tables(content, name, AreaPatterns(), 0.003, windows)
             screening, responses, counts = screen_session(units, trials, spikes, screening_params)
             axis = axis_model_session(responses, counts, objects, axis_params)
-            result = imagery_session(units, trials, spikes, screening, responses, axis, features,
-                                     reactivation_params, n_shuffles, seed)
-            tuned = axis.unit_id[axis.axis_tuned & axis.unit_id.isin(units.unit_id[units.area == "VTC"])]
+            result = imagery_session(SessionTables(units, trials, spikes, screening, responses, axis), features,
+                                     reactivation_params, ImageryParams(n_shuffles=n_shuffles, seed=seed))
+            session = unit_table(units, screening, axis)
+            tuned = session.unit_id[sel.axis_tuned(session)]
             calls = result.units[result.units.unit_id.isin(tuned)]
             objs = result.objects[result.objects.unit_id.isin(tuned)].rename(columns={
                 "unit_id": "unit", "stim_id": "object", "imagery_rate_hz": "imagery_rate",
@@ -114,9 +127,19 @@ def imagery_null_check(profile_name: str, seeds: list[int], screening_params, ax
         objs = pd.concat([o for _, o in tables], ignore_index=True)
         p = np.nan
         if objs.unit.nunique() >= 3:
-            p = fit_mixed_lm(imagery_model_data(objs), m1_spec["formula"], m1_spec["test_term"],
-                             m1_spec.get("unit_slope"), optimizers).record["p_value"]
+            p = fit_model(imagery_model_data(objs), m1_spec, optimizers).record["p_value"]
         rows.append(dict(seed=seed, n_axis_tuned=len(calls), n_reactivated=int(calls.reactivated.sum()),
                          call_rate=float(calls.reactivated.mean()) if len(calls) else np.nan,
-                         m1_p=p, m1_significant=bool(p < 0.05)))
+                         m1_p=p, m1_significant=bool(p < m1_alpha)))
     return pd.DataFrame(rows)
+
+
+def with_null_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """The per-seed null-check table (seed as text) with a last row 'all': the summed counts, the
+    pooled call rate and the fraction of seeds where M1 was significant (its type-I error)."""
+    summary = dict(seed="all", n_axis_tuned=table.n_axis_tuned.sum(), n_reactivated=table.n_reactivated.sum(),
+                   call_rate=table.n_reactivated.sum() / max(table.n_axis_tuned.sum(), 1),
+                   m1_p=float("nan"), m1_significant=table.m1_significant.mean())
+    out = table.astype({"seed": str})
+    out.loc[len(out)] = summary
+    return out

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..categories import category_of
 from ..errors import InputDataError
+from ..selection import VTC
 
 PHASES = ("screening", "encoding", "distractor", "imagery", "synthetic")
 
@@ -30,9 +31,14 @@ class AreaPatterns:
     left: str = r"(?i:left)|^L(?=[A-Z])"
     right: str = r"(?i:right)|^R(?=[A-Z])"
 
+    @classmethod
+    def from_config(cls, areas: dict) -> AreaPatterns:
+        """From the `areas:` config section."""
+        return cls(vtc=areas["vtc_pattern"], left=areas["left_pattern"], right=areas["right_pattern"])
+
     def area(self, location: str) -> str:
         if re.search(self.vtc, location):
-            return "VTC"
+            return VTC
         stripped = re.sub(r"[_ ]?(left|right)[_ ]?", "", location, flags=re.IGNORECASE)
         return stripped or location
 

@@ -105,7 +105,7 @@ def _build_nwbfile(r: SessionRecord, layout: str) -> NWBFile:
                           filtering=e.filtering, origChannel=float(e.origChannel))
     for name, desc in UNIT_COLUMNS.items():
         nwb.add_unit_column(name=name, description=desc)
-    for u, spikes in zip(r.units.itertuples(), r.spike_times):
+    for u, spikes in zip(r.units.itertuples(), r.spike_times, strict=True):
         nwb.add_unit(spike_times=spikes, electrodes=[int(u.electrode)], waveform_mean=np.asarray(u.waveform_mean),
                      **{c: getattr(u, c) for c in UNIT_COLUMNS})
     if layout == "pynwb":
