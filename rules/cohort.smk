@@ -19,7 +19,7 @@ rule recorded_units:
     log:
         "logs/recorded_units.log",
     conda:
-        "../envs/report.yaml"
+        "../envs/nwb.yaml"
     script:
         "../scripts/recorded_units.py"
 
@@ -64,8 +64,7 @@ rule model_comparison:
     input:
         units="results/tables/units.parquet",
     output:
-        report("results/tables/model_comparison.tsv", caption="../report/model_comparison.rst",
-               category="Perception"),
+        report("results/tables/model_comparison.tsv", caption="../report/model_comparison.rst", category="Perception"),
     log:
         "logs/model_comparison.log",
     conda:
@@ -83,20 +82,21 @@ rule decoding:
         object_space=OBJECT_SPACE,
     output:
         decoded="results/tables/decoded_features.parquet",
-        identification=report("results/tables/identification.tsv", caption="../report/identification.rst",
-                              category="Perception"),
-    params:
-        decoding=stage_config(config["decoding"], DecodingParams),
-    threads: 2
-    resources:
-        mem_mb=mem_mb(2000),
-        runtime=runtime(15),
+        identification=report(
+            "results/tables/identification.tsv", caption="../report/identification.rst", category="Perception"
+        ),
     log:
         "logs/decoding.log",
     benchmark:
         "benchmarks/decoding.tsv"
     conda:
         "../envs/stats.yaml"
+    threads: 2
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(15),
+    params:
+        decoding=stage_config(config["decoding"], DecodingParams),
     script:
         "../scripts/decoding.py"
 
@@ -109,15 +109,15 @@ rule reconstruction:
         object_space=OBJECT_SPACE,
     output:
         "results/tables/reconstruction.parquet",
-    params:
-        min_distance=config["decoding"]["database_min_distance"],
-    resources:
-        mem_mb=mem_mb(2000),
-        runtime=runtime(10),
     log:
         "logs/reconstruction.log",
     conda:
         "../envs/stats.yaml"
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(10),
+    params:
+        min_distance=config["decoding"]["database_min_distance"],
     script:
         "../scripts/reconstruction.py"
 
@@ -131,11 +131,11 @@ rule closed_loop:
         object_space=OBJECT_SPACE,
     output:
         report("results/tables/closed_loop.tsv", caption="../report/closed_loop.rst", category="Perception"),
-    params:
-        min_axis_cosine=config["closed_loop"]["min_axis_cosine"],
     log:
         "logs/closed_loop.log",
     conda:
         "../envs/stats.yaml"
+    params:
+        min_axis_cosine=config["closed_loop"]["min_axis_cosine"],
     script:
         "../scripts/closed_loop.py"

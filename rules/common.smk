@@ -3,7 +3,13 @@ from pathlib import Path
 
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.errors import ConfigError, InputDataError
+from vtc_imagery.imagery import ImageryParams, VisualCodeParams
+from vtc_imagery.imagery_decoding import ImageryDecodingParams
+from vtc_imagery.params import stage_config  # each stage gets only the config keys its parameter object has
+from vtc_imagery.perception import AxisParams, DecodingParams
 from vtc_imagery.provenance import provenance
+from vtc_imagery.reactivation import ReactivationParams
+from vtc_imagery.screening import ScreeningParams
 from vtc_imagery.sessions import local_sources, session_inputs
 
 # The workflow's own files are found from this file's location, never from the working directory
@@ -28,13 +34,6 @@ DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi[
 OBJECT_SPACE = f"{SYNTH_DIR}/object_space.h5" if SIMULATED else config["object_space"]
 # The mixed-effects models are the mappings under `models:` (the other keys are fit settings).
 MODELS = [name for name, spec in config["models"].items() if isinstance(spec, dict)]
-# Each stage gets only the config keys of its parameter object: stage_config(section, ParamsClass).
-from vtc_imagery.params import stage_config
-from vtc_imagery.perception import AxisParams, DecodingParams
-from vtc_imagery.screening import ScreeningParams
-from vtc_imagery.reactivation import ReactivationParams
-from vtc_imagery.imagery import ImageryParams, VisualCodeParams
-from vtc_imagery.imagery_decoding import ImageryDecodingParams
 
 
 def mem_mb(base, per_input_mb=0.0):
@@ -56,12 +55,15 @@ def final_targets():
     summary, and on simulated data the validation against the truth. For a dandiset without a
     frozen manifest, the manifest alone (commit it, then run again)."""
     if config["source"] == "dandi" and not SESSIONS:
-        logger.warning(f"No DANDI manifest at {config['dandi']['manifest']}: this run only resolves it. "
-                       "Review and commit it, then run again to download and analyse the sessions.")
+        logger.warning(
+            f"No DANDI manifest at {config['dandi']['manifest']}: this run only resolves it. "
+            "Review and commit it, then run again to download and analyse the sessions."
+        )
         return [config["dandi"]["manifest"]]
     targets = [
-        *expand("results/sessions/{session}/{table}.parquet", session=sorted(SESSIONS),
-                table=["units", "trials", "spikes"]),
+        *expand(
+            "results/sessions/{session}/{table}.parquet", session=sorted(SESSIONS), table=["units", "trials", "spikes"]
+        ),
         *expand("results/qc/{session}.html", session=sorted(SESSIONS)),
         "results/figures/summary.html",
     ]
@@ -80,6 +82,9 @@ def final_targets():
         *expand("results/figures/{figure}.html", figure=FIGURE_INPUTS),
     ]
     if SIMULATED:
-        targets += ["results/validation/perception.tsv", "results/validation/imagery.tsv",
-                    "results/validation/imagery_null.tsv"]
+        targets += [
+            "results/validation/perception.tsv",
+            "results/validation/imagery.tsv",
+            "results/validation/imagery_null.tsv",
+        ]
     return targets

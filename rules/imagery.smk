@@ -21,18 +21,18 @@ rule imagery_units:
         units="results/imagery/{session}/units.parquet",
         objects="results/imagery/{session}/objects.parquet",
         cues="results/imagery/{session}/cues.parquet",
-    params:
-        reactivation=stage_config(config["reactivation"], ReactivationParams),
-        imagery=stage_config(config["imagery"], ImageryParams),
-    resources:
-        mem_mb=mem_mb(1000, 8),
-        runtime=runtime(15, 0.5),
     log:
         "logs/imagery_units/{session}.log",
     benchmark:
         "benchmarks/imagery_units/{session}.tsv"
     conda:
         "../envs/stats.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 8),
+        runtime=runtime(15, 0.5),
+    params:
+        reactivation=stage_config(config["reactivation"], ReactivationParams),
+        imagery=stage_config(config["imagery"], ImageryParams),
     script:
         "../scripts/imagery_units.py"
 
@@ -50,15 +50,15 @@ rule imagery_decoding:
         object_space=OBJECT_SPACE,
     output:
         "results/imagery/{session}/decoding.tsv",
-    params:
-        imagery=stage_config(config["imagery"], ImageryDecodingParams),
-    resources:
-        mem_mb=mem_mb(1000),
-        runtime=runtime(15),
     log:
         "logs/imagery_decoding/{session}.log",
     conda:
         "../envs/stats.yaml"
+    resources:
+        mem_mb=mem_mb(1000),
+        runtime=runtime(15),
+    params:
+        imagery=stage_config(config["imagery"], ImageryDecodingParams),
     script:
         "../scripts/imagery_decoding.py"
 
@@ -74,15 +74,17 @@ rule imagery_population:
     output:
         units="results/tables/imagery_units.parquet",
         objects="results/tables/imagery_objects.parquet",
-        decoding=report("results/tables/imagery_decoding.tsv", caption="../report/imagery_decoding.rst",
-                        category="Imagery"),
-        follows=report("results/tables/imagery_follows_axis.tsv", caption="../report/imagery_follows_axis.rst",
-                       category="Imagery"),
-    params:
-        imagery=stage_config(config["imagery"], VisualCodeParams),
+        decoding=report(
+            "results/tables/imagery_decoding.tsv", caption="../report/imagery_decoding.rst", category="Imagery"
+        ),
+        follows=report(
+            "results/tables/imagery_follows_axis.tsv", caption="../report/imagery_follows_axis.rst", category="Imagery"
+        ),
     log:
         "logs/imagery_population.log",
     conda:
         "../envs/stats.yaml"
+    params:
+        imagery=stage_config(config["imagery"], VisualCodeParams),
     script:
         "../scripts/imagery_population.py"

@@ -16,6 +16,16 @@ rule simulate_cohort:
         truth_units=f"{SYNTH_DIR}/truth/units.parquet",
         truth_sessions=f"{SYNTH_DIR}/truth/sessions.parquet",
         dandiset=f"{SYNTH_DIR}/dandiset.yaml",
+    log:
+        "logs/simulate_cohort.log",
+    benchmark:
+        "benchmarks/simulate_cohort.tsv"
+    conda:
+        "../envs/nwb.yaml"
+    threads: 2
+    resources:
+        mem_mb=mem_mb(3000),
+        runtime=runtime(30),
     params:
         profile=config["simulation"]["profile"],
         seed=config["simulation"]["seed"],
@@ -24,16 +34,6 @@ rule simulate_cohort:
         reactivated_fraction=config["simulation"]["reactivated_fraction"],
         null_tuning=config["simulation"]["null_tuning"],
         out_dir=lambda wc, output: str(Path(output.object_space).parent),
-    threads: 2
-    resources:
-        mem_mb=mem_mb(3000),
-        runtime=runtime(30),
-    log:
-        "logs/simulate_cohort.log",
-    benchmark:
-        "benchmarks/simulate_cohort.tsv"
-    conda:
-        "../envs/nwb.yaml"
     script:
         "../scripts/simulate_cohort.py"
 
@@ -42,15 +42,15 @@ rule dandi_manifest:
     """Resolve the pinned dandiset's asset list once (path, asset id, size, digests) for committing."""
     output:
         config["dandi"]["manifest"],
+    log:
+        "logs/dandi_manifest.log",
+    conda:
+        "../envs/nwb.yaml"
     params:
         dandiset_id=config["dandi"]["dandiset_id"],
         version=config["dandi"]["version"],
         glob=config["dandi"]["glob"],
         api_url=config["dandi"]["api_url"],
-    log:
-        "logs/dandi_manifest.log",
-    conda:
-        "../envs/nwb.yaml"
     script:
         "../scripts/dandi_manifest.py"
 
@@ -61,16 +61,16 @@ rule download_dandi:
         manifest=config["dandi"]["manifest"],
     output:
         protected(f"{DANDI_DIR}/{{session}}.nwb"),
+    log:
+        "logs/download_dandi/{session}.log",
+    retries: 2
+    conda:
+        "../envs/nwb.yaml"
     params:
         dandiset_id=config["dandi"]["dandiset_id"],
         version=config["dandi"]["version"],
         api_url=config["dandi"]["api_url"],
         staging=lambda wc, output: str(Path(output[0]).parent / ".staging" / wc.session),
-    retries: 2
-    log:
-        "logs/download_dandi/{session}.log",
-    conda:
-        "../envs/nwb.yaml"
     script:
         "../scripts/download_dandi.py"
 
@@ -79,11 +79,11 @@ rule link_local:
     """Link a local NWB file into data/local/ (a symlink: the file is referenced, never copied)."""
     output:
         "data/local/{session}.nwb",
-    params:
-        source=lambda wc: LOCAL_SOURCES[wc.session],
     log:
         "logs/link_local/{session}.log",
     conda:
         "../envs/nwb.yaml"
+    params:
+        source=lambda wc: LOCAL_SOURCES[wc.session],
     shell:
         "ln -sfn {params.source:q} {output:q} 2> {log}"

@@ -9,25 +9,29 @@ rule mixed_model:
         units="results/tables/units.parquet",
         imagery="results/tables/imagery_units.parquet",
     output:
-        table=report("results/models/{model}.tsv", caption="../report/mixed_model.rst", category="Mixed models",
-                     labels={"model": "{model}"}),
+        table=report(
+            "results/models/{model}.tsv",
+            caption="../report/mixed_model.rst",
+            category="Mixed models",
+            labels={"model": "{model}"},
+        ),
         record="results/models/{model}.json",
+    log:
+        "logs/mixed_model/{model}.log",
+    benchmark:
+        "benchmarks/mixed_model/{model}.tsv"
     wildcard_constraints:
         model="|".join(MODELS),
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(20),
     params:
         spec=lambda wc: config["models"][wc.model],
         optimizers=config["models"]["optimizers"],
         population=config["imagery"]["population"],
         simulated=SIMULATED and not config["imagery_table"],
-    threads: 1
-    resources:
-        mem_mb=mem_mb(2000),
-        runtime=runtime(20),
-    log:
-        "logs/mixed_model/{model}.log",
-    benchmark:
-        "benchmarks/mixed_model/{model}.tsv"
-    conda:
-        "../envs/stats.yaml"
     script:
         "../scripts/mixed_model.py"

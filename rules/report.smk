@@ -23,18 +23,23 @@ rule qc_session:
             category="Quality control",
             labels={"session": "{session}"},
         ),
-    params:
-        notebook=lambda wc, input: dict(session=wc.session, units=input.units, trials=input.trials,
-                                        spikes=input.spikes, example_units=config["qc"]["example_units"]),
-        simulated=SIMULATED,
-    resources:
-        mem_mb=mem_mb(2000, 5),
-        runtime=runtime(15),
     log:
         stdout="logs/qc_session/{session}.log",
         notebook="logs/qc_session/{session}.ipynb",
     conda:
         "../envs/report.yaml"
+    resources:
+        mem_mb=mem_mb(2000, 5),
+        runtime=runtime(15),
+    params:
+        notebook=lambda wc, input: dict(
+            session=wc.session,
+            units=input.units,
+            trials=input.trials,
+            spikes=input.spikes,
+            example_units=config["qc"]["example_units"],
+        ),
+        simulated=SIMULATED,
     script:
         "../scripts/run_notebook.py"
 
@@ -50,40 +55,50 @@ rule summary:
     output:
         ipynb="results/figures/summary.ipynb",
         html=report("results/figures/summary.html", caption="../report/summary.rst", category="Summary"),
-    params:
-        notebook=lambda wc, input: dict(units=input.units, trials=list(input.trials),
-                                        truth=input.truth[0] if input.truth else ""),
-        simulated=SIMULATED,
-    resources:
-        mem_mb=mem_mb(2000),
-        runtime=runtime(15),
     log:
         stdout="logs/summary/summary.log",
         notebook="logs/summary/summary.ipynb",
     conda:
         "../envs/report.yaml"
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(15),
+    params:
+        notebook=lambda wc, input: dict(
+            units=input.units, trials=list(input.trials), truth=input.truth[0] if input.truth else ""
+        ),
+        simulated=SIMULATED,
     script:
         "../scripts/run_notebook.py"
 
 
 FIGURE_INPUTS = {
     "fig_latency": dict(units="results/tables/units.parquet", funnel="results/tables/selection_funnel.tsv"),
-    "fig_axis_code": dict(units="results/tables/units.parquet", responses="results/tables/responses.parquet",
-                          object_space=OBJECT_SPACE),
-    "fig_model_comparison": dict(units="results/tables/units.parquet",
-                                 comparison="results/tables/model_comparison.tsv"),
-    "fig_decoding": dict(identification="results/tables/identification.tsv",
-                         reconstruction="results/tables/reconstruction.parquet",
-                         decoded="results/tables/decoded_features.parquet", object_space=OBJECT_SPACE),
+    "fig_axis_code": dict(
+        units="results/tables/units.parquet", responses="results/tables/responses.parquet", object_space=OBJECT_SPACE
+    ),
+    "fig_model_comparison": dict(
+        units="results/tables/units.parquet", comparison="results/tables/model_comparison.tsv"
+    ),
+    "fig_decoding": dict(
+        identification="results/tables/identification.tsv",
+        reconstruction="results/tables/reconstruction.parquet",
+        decoded="results/tables/decoded_features.parquet",
+        object_space=OBJECT_SPACE,
+    ),
     "fig_closed_loop": dict(closed_loop="results/tables/closed_loop.tsv"),
-    "fig_imagery": dict(imagery_units="results/tables/imagery_units.parquet",
-                        imagery_objects="results/tables/imagery_objects.parquet",
-                        follows="results/tables/imagery_follows_axis.tsv",
-                        spikes=expand("results/sessions/{session}/spikes.parquet", session=sorted(SESSIONS)),
-                        trials=expand("results/sessions/{session}/trials.parquet", session=sorted(SESSIONS))),
-    "fig_imagery_models": dict(decoding="results/tables/imagery_decoding.tsv",
-                               models=expand("results/models/{model}.tsv", model=MODELS),
-                               records=expand("results/models/{model}.json", model=MODELS)),
+    "fig_imagery": dict(
+        imagery_units="results/tables/imagery_units.parquet",
+        imagery_objects="results/tables/imagery_objects.parquet",
+        follows="results/tables/imagery_follows_axis.tsv",
+        spikes=expand("results/sessions/{session}/spikes.parquet", session=sorted(SESSIONS)),
+        trials=expand("results/sessions/{session}/trials.parquet", session=sorted(SESSIONS)),
+    ),
+    "fig_imagery_models": dict(
+        decoding="results/tables/imagery_decoding.tsv",
+        models=expand("results/models/{model}.tsv", model=MODELS),
+        records=expand("results/models/{model}.json", model=MODELS),
+    ),
 }
 
 
@@ -107,20 +122,24 @@ rule figure:
             category="Figures",
             labels={"figure": "{figure}"},
         ),
-    wildcard_constraints:
-        figure="|".join(FIGURE_INPUTS),
-    params:
-        notebook=lambda wc, input: {**{k: input[k] if isinstance(FIGURE_INPUTS[wc.figure][k], str) else list(input[k])
-                                       for k in FIGURE_INPUTS[wc.figure]},
-                                    **FIGURE_PARAMS.get(wc.figure, {})},
-        simulated=SIMULATED,
-    resources:
-        mem_mb=mem_mb(3000),
-        runtime=runtime(20),
     log:
         stdout="logs/figure/{figure}.log",
         notebook="logs/figure/{figure}.ipynb",
+    wildcard_constraints:
+        figure="|".join(FIGURE_INPUTS),
     conda:
         "../envs/report.yaml"
+    resources:
+        mem_mb=mem_mb(3000),
+        runtime=runtime(20),
+    params:
+        notebook=lambda wc, input: {
+            **{
+                k: input[k] if isinstance(FIGURE_INPUTS[wc.figure][k], str) else list(input[k])
+                for k in FIGURE_INPUTS[wc.figure]
+            },
+            **FIGURE_PARAMS.get(wc.figure, {}),
+        },
+        simulated=SIMULATED,
     script:
         "../scripts/run_notebook.py"

@@ -10,20 +10,20 @@ rule nwb_to_tables:
         units="results/sessions/{session}/units.parquet",
         trials="results/sessions/{session}/trials.parquet",
         spikes="results/sessions/{session}/spikes.parquet",
-    params:
-        areas=config["areas"],
-        isi_threshold_ms=config["qc"]["isi_threshold_ms"],
-        alignment=config["alignment"],
-    resources:
-        mem_mb=mem_mb(1000, 10),
-        runtime=runtime(10, 0.2),
-    retries: 1
     log:
         "logs/nwb_to_tables/{session}.log",
     benchmark:
         "benchmarks/nwb_to_tables/{session}.tsv"
+    retries: 1
     conda:
         "../envs/nwb.yaml"
+    resources:
+        mem_mb=mem_mb(1000, 10),
+        runtime=runtime(10, 0.2),
+    params:
+        areas=config["areas"],
+        isi_threshold_ms=config["qc"]["isi_threshold_ms"],
+        alignment=config["alignment"],
     script:
         "../scripts/nwb_to_tables.py"
 
@@ -39,19 +39,19 @@ rule screening_units:
         units="results/screening/{session}/units.parquet",
         responses="results/screening/{session}/responses.parquet",
         counts="results/screening/{session}/trial_counts.parquet",
-    params:
-        screening=stage_config(config["screening"], ScreeningParams),
-    threads: 1
-    resources:
-        mem_mb=mem_mb(1000, 8),
-        runtime=runtime(15, 0.5),
-    retries: 1
     log:
         "logs/screening_units/{session}.log",
     benchmark:
         "benchmarks/screening_units/{session}.tsv"
+    retries: 1
     conda:
         "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000, 8),
+        runtime=runtime(15, 0.5),
+    params:
+        screening=stage_config(config["screening"], ScreeningParams),
     script:
         "../scripts/screening_units.py"
 
@@ -65,18 +65,18 @@ rule axis_model:
         object_space=OBJECT_SPACE,
     output:
         "results/axis/{session}/units.parquet",
-    params:
-        axis=stage_config(config["axis"], AxisParams),
-    threads: 2
-    resources:
-        mem_mb=mem_mb(2000),
-        runtime=runtime(30),
-    retries: 1
     log:
         "logs/axis_model/{session}.log",
     benchmark:
         "benchmarks/axis_model/{session}.tsv"
+    retries: 1
     conda:
         "../envs/stats.yaml"
+    threads: 2
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(30),
+    params:
+        axis=stage_config(config["axis"], AxisParams),
     script:
         "../scripts/axis_model.py"

@@ -13,12 +13,15 @@ rule validate_perception:
         units="results/tables/units.parquet",
         truth=f"{SYNTH_DIR}/truth/units.parquet",
     output:
-        report("results/validation/perception.tsv", caption="../report/validate_perception.rst",
-               category="Validation (simulated)"),
+        report(
+            "results/validation/perception.tsv",
+            caption="../report/validate_perception.rst",
+            category="Validation (simulated)",
+        ),
     log:
         "logs/validate_perception.log",
     conda:
-        "../envs/stats.yaml"
+        "../envs/validation.yaml"
     script:
         "../scripts/validate_perception.py"
 
@@ -32,12 +35,15 @@ rule validate_imagery:
         m1="results/models/M1.tsv",
         m1_record="results/models/M1.json",
     output:
-        report("results/validation/imagery.tsv", caption="../report/validate_imagery.rst",
-               category="Validation (simulated)"),
+        report(
+            "results/validation/imagery.tsv",
+            caption="../report/validate_imagery.rst",
+            category="Validation (simulated)",
+        ),
     log:
         "logs/validate_imagery.log",
     conda:
-        "../envs/stats.yaml"
+        "../envs/validation.yaml"
     script:
         "../scripts/validate_imagery.py"
 
@@ -46,8 +52,20 @@ rule validate_imagery_null:
     """SIMULATED cohorts without reactivation, one per seed, analysed in memory with the workflow's
     functions: the reactivation call rate and M1's type-I error, against their nominal levels."""
     output:
-        report("results/validation/imagery_null.tsv", caption="../report/validate_imagery_null.rst",
-               category="Validation (simulated)"),
+        report(
+            "results/validation/imagery_null.tsv",
+            caption="../report/validate_imagery_null.rst",
+            category="Validation (simulated)",
+        ),
+    log:
+        "logs/validate_imagery_null.log",
+    benchmark:
+        "benchmarks/validate_imagery_null.tsv"
+    conda:
+        "../envs/validation.yaml"
+    resources:
+        mem_mb=mem_mb(3000),
+        runtime=runtime(60),
     params:
         profile=config["validation"]["null_profile"],
         seeds=[config["simulation"]["seed"] + k for k in range(1, config["validation"]["null_seeds"] + 1)],
@@ -59,15 +77,6 @@ rule validate_imagery_null:
         m1=config["models"]["M1"],
         optimizers=config["models"]["optimizers"],
         m1_alpha=config["validation"]["m1_alpha"],
-    resources:
-        mem_mb=mem_mb(3000),
-        runtime=runtime(60),
-    log:
-        "logs/validate_imagery_null.log",
-    benchmark:
-        "benchmarks/validate_imagery_null.tsv"
-    conda:
-        "../envs/stats.yaml"
     script:
         "../scripts/validate_imagery_null.py"
 

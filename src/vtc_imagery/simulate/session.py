@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .cohort import CohortPlan, standardised_features, visual_drive
 from ..nwb.write import SessionRecord
+from .cohort import CohortPlan, standardised_features, visual_drive
 from .profiles import CLOSED_LOOP, IMAGERY, CohortProfile
 
 SAMPLING_RATE_HZ = 32_000.0  # Neuralynx ATLAS; spike times sit on this grid
