@@ -33,6 +33,7 @@ rule simulate_cohort:
         other_responsive_fraction=config["simulation"]["other_responsive_fraction"],
         reactivated_fraction=config["simulation"]["reactivated_fraction"],
         null_tuning=config["simulation"]["null_tuning"],
+        simulation=config["simulation"],
         out_dir=lambda wc, output: str(Path(output.object_space).parent),
     script:
         "../scripts/simulate_cohort.py"

@@ -8,9 +8,9 @@ import pytest
 
 from vtc_imagery.categories import CATEGORIES, category_labels, category_of
 from vtc_imagery.simulate import get_profile
-from vtc_imagery.simulate.cohort import standardised_features, visual_drive
+from vtc_imagery.simulate.cohort import realistic_drive, standardised_features
 from vtc_imagery.simulate.profiles import CLOSED_LOOP, IMAGERY, SCREENING
-from vtc_imagery.simulate.session import REFRACTORY_S, simulate_session
+from vtc_imagery.simulate.session import simulate_session
 
 SEED = 11
 
@@ -103,19 +103,20 @@ def test_closed_loop_session_adds_synthetic_stimuli_along_two_axes(sessions, ci_
     assert projection.max() > (natural @ target.axis).max()  # beyond the natural range: superstimuli
 
 
-def test_spike_trains_are_ascending_refractory_and_on_the_sampling_grid(sessions):
+def test_spike_trains_are_ascending_refractory_and_on_the_sampling_grid(sessions, ci_profile):
+    refractory = ci_profile.realism.refractory_ms / 1000
     for data in sessions.values():
         for t in data.spike_times:
-            assert np.all(np.diff(t) >= REFRACTORY_S - 1e-9)
+            assert np.all(np.diff(t) >= refractory - 1e-9)
             assert np.allclose(t * 32000, np.round(t * 32000))
 
 
 def test_rates_are_in_the_planted_range(sessions):
     for data in sessions.values():
         rates = np.array([len(t) for t in data.spike_times]) / data.duration_s
-        assert np.all(rates > 0.2) and np.all(rates < 60)
-        assert np.all((data.units.baseline_hz >= 0.3) & (data.units.baseline_hz <= 20))
-        assert np.all(data.units.peak_hz <= 90)
+        assert np.all(rates > 0.05) and np.all(rates < 60)
+        assert np.all((data.units.baseline_hz >= 0.1) & (data.units.baseline_hz <= 20))
+        assert np.all(data.units.peak_hz <= 150)
 
 
 def _window_rates(data, phase: str, lo: float, hi: float) -> np.ndarray:
@@ -126,14 +127,14 @@ def _window_rates(data, phase: str, lo: float, hi: float) -> np.ndarray:
     return np.array([(np.searchsorted(t, b) - np.searchsorted(t, a)) / (hi - lo) for t in data.spike_times])
 
 
-def test_axis_tuned_units_respond_along_their_planted_axis(sessions, ci_plan):
-    natural = standardised_features(ci_plan.objects.features, ci_plan.objects.features)
+def test_axis_tuned_units_respond_along_their_planted_axis(sessions, ci_plan, ci_profile):
+    natural = ci_plan.objects.features
     checked = 0
     for data in sessions.values():
         rates = _window_rates(data, "screening", 0.16, 0.16 + 0.267)
         ids = data.trials[data.trials.stim_phase == "screening"].stim_id.to_numpy()
         per_image = pd.DataFrame(rates.T).groupby(ids).mean().to_numpy().T  # (units, 500)
-        drive = visual_drive(data.units, natural, ci_plan.objects.categories, natural)
+        drive = realistic_drive(data.units, natural, ci_plan.objects.categories, natural, ci_profile.realism)
         for u, unit in data.units.iterrows():
             if unit.unit_type == "axis" and unit.peak_hz > 15:
                 assert np.corrcoef(per_image[u], drive[u])[0, 1] > 0.5

@@ -1,6 +1,28 @@
 """The cohort plan: who is recorded where, what each unit is tuned to, and what each imagery
 session asks patients to imagine. Everything random about the cohort (as opposed to the spikes
 of one session) is drawn here, from one seed.
+
+Truth table `units` (one row per unit; SIMULATED ground truth):
+  unit_id, session_name, subject, session, session_kind, unit_index, area, hemisphere, location,
+  bundle, electrode: where the unit was recorded.
+  unit_type: axis | category | exemplar | mixed (category plus exemplar; realistic cohort only) |
+    random (null_tuning) | none (not responsive). Units outside VTC: exemplar or none.
+  baseline_hz: spontaneous rate; latency_s: planted response latency (mean over trials).
+  peak_hz: largest drive above baseline over the 500 objects (Hz, at the response's transient).
+  axis: planted axis, unit norm, as a direction in the per-dimension-normalised feature space
+    (each feature dimension divided by its L2 norm over the 500 objects; the paper's convention),
+    so that projecting normalised features on it orders objects as the unit's axis drive does.
+  reactivated: the unit fires during imagery with the pattern of viewing; imagery_gain: its gain
+    (patient effect x unit gain in the realistic cohort, 0 when not reactivated); imagery_tau_s.
+  prototype_id, exemplar_width, preferred_category, tuning_seed, offset: tuning parameters.
+Realistic cohort only (simulation.realism true; the idealised cohort has none of these):
+  axis_raw: the planted axis in the unscaled object features (where tuning is planted).
+  axis_weight, category_weight, exemplar_weight: weights of the three drive components;
+  threshold, slope: the nonlinearity's operating point; evoked_hz: mean drive over the 500 objects;
+  patient_tuning_effect, patient_imagery_effect: per-patient factors on evoked_hz and imagery gain;
+  unit_imagery_gain: the unit's own share of imagery_gain; burst_probability, drift_amplitude.
+Truth table `sessions` adds per-session design: imagined_ids, pairs, closed_loop_unit, and (realistic
+cohort) the patient's two effects.
 """
 
 from __future__ import annotations
@@ -10,12 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..axis import orthogonal_axis
 from ..categories import CATEGORIES
 from .objects import ObjectSpace, scale_features, simulate_object_space
 from .profiles import CLOSED_LOOP, IMAGERY, CohortProfile, SessionPlan
+from .realism import Realism, nonlinearity
 
-AXIS, EXEMPLAR, CATEGORY, RANDOM, NONE = "axis", "exemplar", "category", "random", "none"
+AXIS, EXEMPLAR, CATEGORY, MIXED, RANDOM, NONE = "axis", "exemplar", "category", "mixed", "random", "none"
 VTC_LOCATIONS = {"L": "ventral_temporal_cortex_left", "R": "ventral_temporal_cortex_right"}
 OTHER_AREAS = ("hippocampus", "amygdala")
 N_SYNTHETIC_STEPS = 10  # per axis, as in the closed-loop 'PrefandOrtho' layout
@@ -36,6 +58,10 @@ def plan_cohort(profile: CohortProfile, seed: int) -> CohortPlan:
     objects = simulate_object_space(rng, profile.n_features, profile.n_database)
     plans = profile.sessions()
     units = _plan_units(rng, profile, plans)
+    # The realistic cohort draws from its own stream, so the idealised cohort stays bit-identical.
+    realistic = np.random.default_rng([seed, 3])
+    if profile.realism.enabled:
+        units = plan_realistic_units(realistic, units, objects, profile.realism)
     x = standardised_features(objects.features, objects.features)
     subjects = {p.subject: (int(rng.integers(18, 66)), str(rng.choice(["M", "F"]))) for p in plans}
     sessions, synthetic = [], []
@@ -49,8 +75,13 @@ def plan_cohort(profile: CohortProfile, seed: int) -> CohortPlan:
         if plan.kind == IMAGERY:
             row["imagined_ids"], row["pairs"] = _plan_imagery(rng, plan, here, x)
         if plan.kind == CLOSED_LOOP:
-            row["closed_loop_unit"], stims = _plan_closed_loop(here, objects, x)
+            row["closed_loop_unit"], stims = (_plan_closed_loop_realistic(realistic, here, objects)
+                                              if profile.realism.enabled else _plan_closed_loop(here, objects, x))
             synthetic.append(stims.assign(session_name=plan.name))
+        if profile.realism.enabled:
+            first = here.iloc[0] if len(here) else units[units.subject == plan.subject].iloc[0]
+            row["patient_tuning_effect"] = float(first.patient_tuning_effect)
+            row["patient_imagery_effect"] = float(first.patient_imagery_effect)
         sessions.append(row)
     synth = (pd.concat(synthetic, ignore_index=True) if synthetic
              else pd.DataFrame(columns=["session_name", "stim_id", "axis", "step", "features"]))
@@ -170,7 +201,7 @@ def _plan_closed_loop(units: pd.DataFrame, objects: ObjectSpace, x: np.ndarray) 
     tuned = units[units.unit_type == AXIS]
     target = tuned.loc[tuned.peak_hz.idxmax()] if len(tuned) else units.iloc[0]
     w = np.asarray(target.axis)
-    ortho = orthogonal_axis(w, objects.features)  # the scaled and standardised spaces share directions
+    ortho = principal_orthogonal_direction(w, objects.features)
     edge = 1.5 * np.abs(x @ w).max()
     steps = np.linspace(-edge, edge, N_SYNTHETIC_STEPS)
     norms = np.sqrt((objects.features**2).sum(axis=0)) / np.sqrt(len(objects.features))
@@ -179,4 +210,148 @@ def _plan_closed_loop(units: pd.DataFrame, objects: ObjectSpace, x: np.ndarray) 
         for s, step in enumerate(steps):
             rows.append(dict(stim_id=SYNTHETIC_ID_BASE + a * N_SYNTHETIC_STEPS + s + 1, axis=name,
                              step=float(step), features=list(step * direction * norms)))
+    return str(target.unit_id), pd.DataFrame(rows)
+
+
+def principal_orthogonal_direction(axis: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """First principal direction of the features once `axis` is removed (unit norm, (n_features,)).
+
+    `axis` and the result are directions in the per-dimension-normalised space; the PCA is done in
+    the unscaled space, where the dimensions keep their variance (normalised, every direction has
+    the same variance). The idealised cohort's closed-loop design.
+    """
+    norms = np.sqrt((features**2).sum(axis=0))
+    norms = np.where(norms == 0, 1.0, norms)
+    u = axis / norms
+    u = u / np.linalg.norm(u)
+    residual = features - np.outer(features @ u, u)
+    residual = residual - residual.mean(axis=0)
+    _, _, vt = np.linalg.svd(residual, full_matrices=False)
+    v = vt[0]
+    v = v * np.sign(v[np.abs(v).argmax()] or 1.0)  # deterministic sign: largest loading positive
+    direction = v * norms
+    return direction / np.linalg.norm(direction)
+
+
+# Marginals of the realistic cohort, set so that its axis-tuned VTC units match the study's
+# released recordings (see tests/test_simulator_realism.py for the measured values).
+LATENCY_FLOOR_S, LATENCY_EXCESS_S, LATENCY_LOG_SD = 0.110, 0.049, 0.44  # median 159 ms, IQR ~147-177
+BASELINE_HZ, BASELINE_LOG_SD = 1.0, 1.0
+EVOKED_HZ, EVOKED_LOG_SD = 1.8, 0.8  # mean drive over the 500 objects, before the patient effect
+SLOPE_RANGE, THRESHOLD_RANGE = (1.5, 3.0), (0.4, 1.2)
+UNIT_IMAGERY_GAIN_RANGE = (0.5, 1.0)
+CATEGORY_ONLY_WEIGHT, EXEMPLAR_WEIGHT = 2.5, 3.0
+EXEMPLAR_NEIGHBOURS = (2, 9)  # exemplar units respond to their prototype and its 2-8 nearest objects
+
+
+def normalised_direction(raw_axis: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """The direction in the per-dimension-normalised space whose projections equal (up to a positive
+    factor) projections on `raw_axis` (n_units, n_features) in the unscaled space: norms * raw_axis."""
+    d = raw_axis * np.sqrt((features**2).sum(axis=0))
+    return d / np.linalg.norm(d, axis=-1, keepdims=True)
+
+
+def plan_realistic_units(rng: np.random.Generator, units: pd.DataFrame, objects: ObjectSpace,
+                         realism: Realism) -> pd.DataFrame:
+    """Redraw the idealised plan's tuning with the realistic cohort's marginals, unit types and
+    per-patient effects (see the module docstring for the columns)."""
+    units = units.copy()
+    n = len(units)
+    features = objects.features
+    types = units.unit_type.to_numpy().astype(object)
+    vtc = (units.area == "VTC").to_numpy()
+    other = np.flatnonzero(vtc & np.isin(types, [EXEMPLAR, CATEGORY]))
+    types[other] = rng.permutation(np.resize(np.array([EXEMPLAR, CATEGORY, MIXED]), len(other)))
+    units["unit_type"] = types.astype(str)
+    subjects = np.array(sorted(units.subject.unique(), key=int))
+    tuning_effect = np.exp(rng.normal(0.0, realism.patient_tuning_sd, len(subjects)))
+    imagery_effect = np.exp(rng.normal(0.0, realism.patient_imagery_sd, len(subjects)))
+    units["patient_tuning_effect"] = units.subject.map(dict(zip(subjects, tuning_effect, strict=True)))
+    units["patient_imagery_effect"] = units.subject.map(dict(zip(subjects, imagery_effect, strict=True)))
+    units["baseline_hz"] = np.clip(rng.lognormal(np.log(BASELINE_HZ), BASELINE_LOG_SD, n), 0.1, 20.0)
+    units["latency_s"] = np.minimum(
+        LATENCY_FLOOR_S + LATENCY_EXCESS_S * rng.lognormal(0.0, LATENCY_LOG_SD, n), 0.35)
+    responsive = units.unit_type != NONE
+    units["evoked_hz"] = np.where(responsive, rng.lognormal(np.log(EVOKED_HZ), EVOKED_LOG_SD, n)
+                                  * units.patient_tuning_effect, 0.0)
+    raw = rng.normal(size=(n, features.shape[1]))
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    units["axis_raw"] = list(raw)
+    units["axis"] = list(normalised_direction(raw, features))
+    is_type = {t: (units.unit_type == t).to_numpy() for t in (AXIS, CATEGORY, EXEMPLAR, MIXED)}
+    units["axis_weight"] = is_type[AXIS].astype(float)
+    units["category_weight"] = np.select(
+        [is_type[AXIS], is_type[CATEGORY] | is_type[MIXED]],
+        [realism.category_weight * rng.uniform(0.0, 2.0, n), np.full(n, CATEGORY_ONLY_WEIGHT)], 0.0)
+    units["exemplar_weight"] = np.where(is_type[EXEMPLAR] | is_type[MIXED], EXEMPLAR_WEIGHT, 0.0)
+    units["slope"] = rng.uniform(*SLOPE_RANGE, n)
+    units["threshold"] = rng.uniform(*THRESHOLD_RANGE, n)
+    neighbours = rng.integers(*EXEMPLAR_NEIGHBOURS, n)
+    prototypes = features[units.prototype_id.to_numpy() - 1]
+    d2 = (prototypes**2).sum(axis=1)[:, None] + (features**2).sum(axis=1)[None, :] - 2 * prototypes @ features.T
+    distances = np.sqrt(np.sort(np.maximum(d2, 0.0), axis=1))  # column 0: the prototype itself
+    units["exemplar_width"] = distances[np.arange(n), neighbours]
+    units["unit_imagery_gain"] = np.where(units.reactivated, rng.uniform(*UNIT_IMAGERY_GAIN_RANGE, n), 0.0)
+    units["imagery_gain"] = units.unit_imagery_gain * units.patient_imagery_effect
+    units["burst_probability"] = (np.minimum(rng.gamma(2.0, realism.burst_probability / 2.0, n), 0.3)
+                                  if realism.burst_probability > 0 else 0.0)
+    units["drift_amplitude"] = realism.drift_amplitude * rng.uniform(0.5, 1.0, n)
+    drive = realistic_drive(units, features, objects.categories, features, realism)
+    units["peak_hz"] = drive.max(axis=1)
+    return units
+
+
+def realistic_drive(units: pd.DataFrame, features: np.ndarray, categories: np.ndarray, natural: np.ndarray,
+                    realism: Realism) -> np.ndarray:
+    """Rate above baseline (Hz) of each unit to each stimulus at the response's transient:
+    shape (n_units, n_stimuli).
+
+    `features` (n_stimuli, n_features) are unscaled object features whose first rows are the
+    500 screening objects `natural` (synthetic stimuli follow); `categories` their category names.
+    Drive = evoked_hz * g(slope * pre) / mean over the natural objects of g(slope * pre), with g the
+    nonlinearity and pre = axis_weight * z + category_weight * [preferred category]
+    + exemplar_weight * exp(-d^2 / 2 width^2) + object noise - threshold, where z is the projection
+    on axis_raw standardised over the natural objects and d the distance to the prototype.
+    So the linear axis model describes axis units well but not exactly.
+    """
+    n_natural = len(natural)
+    drive = np.zeros((len(units), len(features)))
+    for i, u in enumerate(units.itertuples()):
+        if u.unit_type == NONE:
+            continue
+        noise_rng = np.random.default_rng(u.tuning_seed)
+        # Natural objects' noise first, so it does not depend on how many synthetic stimuli follow.
+        eps = np.r_[noise_rng.normal(size=n_natural), noise_rng.normal(size=len(features) - n_natural)]
+        pre = (1.0 if u.unit_type == RANDOM else realism.object_noise) * eps - u.threshold
+        if u.axis_weight:
+            on_axis = natural @ u.axis_raw
+            pre = pre + u.axis_weight * (features @ u.axis_raw - on_axis.mean()) / on_axis.std()
+        if u.category_weight:
+            pre = pre + u.category_weight * (categories == u.preferred_category)
+        if u.exemplar_weight:
+            d2 = ((features - natural[u.prototype_id - 1]) ** 2).sum(axis=1)
+            pre = pre + u.exemplar_weight * np.exp(-d2 / (2 * u.exemplar_width**2))
+        g = nonlinearity(realism.tuning_nonlinearity, u.slope * pre)
+        drive[i] = u.evoked_hz * g / max(g[:n_natural].mean(), 1e-12)
+    return drive
+
+
+def _plan_closed_loop_realistic(rng: np.random.Generator, units: pd.DataFrame,
+                                objects: ObjectSpace) -> tuple[str, pd.DataFrame]:
+    """Synthetic stimuli stepped along the strongest tuned unit's planted axis and along a random
+    direction orthogonal to it (both in the unscaled space), out to 1.5 times each direction's
+    natural range; `step` is the projection on the direction."""
+    tuned = units[units.unit_type == AXIS]
+    target = tuned.loc[tuned.peak_hz.idxmax()] if len(tuned) else units.iloc[0]
+    w = np.asarray(target.axis_raw)
+    # Drawn with the features' own spread, so the orthogonal direction lives where objects vary.
+    v = rng.normal(size=len(w)) * objects.features.std(axis=0)
+    v -= (v @ w) * w
+    v /= np.linalg.norm(v)
+    rows = []
+    for a, (name, direction) in enumerate((("preferred", w), ("orthogonal", v))):
+        edge = 1.5 * np.abs(objects.features @ direction).max()
+        for s, step in enumerate(np.linspace(-edge, edge, N_SYNTHETIC_STEPS)):
+            rows.append(dict(stim_id=SYNTHETIC_ID_BASE + a * N_SYNTHETIC_STEPS + s + 1, axis=name,
+                             step=float(step), features=list(step * direction)))
     return str(target.unit_id), pd.DataFrame(rows)

@@ -6,7 +6,9 @@ session at parse time and the DAG is wide from the start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from .realism import Realism
 
 SCREENING, IMAGERY, CLOSED_LOOP = "screening", "imagery", "closed_loop"
 
@@ -52,6 +54,7 @@ class CohortProfile:
     n_repetitions: int = 4
     stim_on_s: float = 0.2666
     stim_off_s: float = 0.1335
+    realism: Realism = field(default_factory=Realism)  # nuisances of real recordings; Realism(enabled=False): idealised
 
     def sessions(self) -> list[SessionPlan]:
         """All sessions: one screening session per patient, then imagery and closed-loop re-screens.
@@ -112,8 +115,8 @@ PROFILES: dict[str, CohortProfile] = {
 }
 
 
-def get_profile(name: str, **overrides: float | bool | None) -> CohortProfile:
-    """The named profile, with any non-None overrides (fractions, null_tuning) applied."""
+def get_profile(name: str, **overrides: float | bool | Realism | None) -> CohortProfile:
+    """The named profile, with any non-None overrides (fractions, null_tuning, realism) applied."""
     profile = PROFILES[name]
     changes = {k: v for k, v in overrides.items() if v is not None}
     return replace(profile, **changes) if changes else profile

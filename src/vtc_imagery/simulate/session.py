@@ -1,7 +1,14 @@
 """One session of the virtual cohort: the trial schedule and every unit's spike train.
 
-Spikes come from an inhomogeneous Poisson process with a piecewise-constant rate (baseline plus
-additive response segments; superposition keeps it Poisson) followed by a refractory dead time.
+Idealised cohort: spikes come from an inhomogeneous Poisson process with a piecewise-constant rate
+(baseline plus additive response segments; superposition keeps it Poisson) followed by a
+refractory dead time.
+
+Realistic cohort: the rate is the same kind of piecewise-constant sum, but the baseline drifts
+slowly, every response is scaled by a gamma gain per trial, and imagery follows a noisy, weaker
+copy of the viewing drive. Spikes come from a gamma renewal process by time rescaling (intervals of
+unit mean in the integrated rate), some spikes start bursts of 2-4, and an absolute refractory
+period removes spikes that follow another too closely.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ..nwb.write import SessionRecord
-from .cohort import CohortPlan, standardised_features, visual_drive
+from .cohort import CohortPlan, realistic_drive, standardised_features, visual_drive
 from .profiles import CLOSED_LOOP, IMAGERY, CohortProfile
+from .realism import Realism, gamma_gain, smooth_drift
 
 SAMPLING_RATE_HZ = 32_000.0  # Neuralynx ATLAS; spike times sit on this grid
 REFRACTORY_S = 0.002
@@ -23,6 +31,7 @@ DISTRACTOR_S = 10.0
 IMAGERY_S, CUES_PER_OBJECT_PER_TRIAL = 5.0, 4
 IMAGERY_SEGMENT_S = 0.25  # imagery rate changes every 250 ms
 TRANSIENT_S, SUSTAINED_FRACTION = 0.12, 0.4  # shape of a visual response
+DRIFT_BIN_S = 5.0  # the drifting baseline is constant within bins of this length
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,8 @@ def simulate_session(plan: CohortPlan, profile: CohortProfile, session_name: str
     trials = trial_schedule(rng, profile, srow.kind, list(srow.pairs), synth.stim_id.to_numpy(),
                             plan.objects.categories)
 
+    if profile.realism.enabled:
+        return _simulate_realistic(rng, plan, profile.realism, units, trials, synth)
     natural_x = standardised_features(plan.objects.features, plan.objects.features)
     stim_x = natural_x
     stim_categories = plan.objects.categories
@@ -99,6 +110,44 @@ def simulate_session(plan: CohortPlan, profile: CohortProfile, session_name: str
     segments = _response_segments(rng, trials, units, drive, column)
     spikes = _poisson_spikes(rng, units.baseline_hz.to_numpy(), duration, *segments)
     return SessionData(trials=trials, spike_times=spikes, units=units, duration_s=duration)
+
+
+def _simulate_realistic(rng: np.random.Generator, plan: CohortPlan, realism: Realism, units: pd.DataFrame,
+                        trials: pd.DataFrame, synth: pd.DataFrame) -> SessionData:
+    """Spikes of one session of the realistic cohort (see the module docstring)."""
+    natural = plan.objects.features
+    features, categories = natural, plan.objects.categories
+    if len(synth):
+        features = np.vstack([natural, np.stack(synth.features)])
+        categories = np.r_[categories, np.full(len(synth), "synthetic")]
+    drive = realistic_drive(units, features, categories, natural, realism)  # (n_units, n_stimuli)
+    column = {sid: i for i, sid in enumerate(np.r_[np.arange(1, len(natural) + 1), synth.stim_id.to_numpy()])}
+    duration = float(trials.stop_time.max() + 5.0)
+    drift = _Drift(int(rng.integers(2**32)), units.drift_amplitude.to_numpy(), duration)
+    segments = [_drifting_baseline(units.baseline_hz.to_numpy(), drift),
+                _visual_segments(rng, trials, units, drive, column, realism, drift),
+                _imagery_segments(rng, trials, units, drive, column, realism, drift)]
+    starts, durs, owner, rate = (np.concatenate(parts) for parts in zip(*segments, strict=True))
+    spikes = renewal_spikes(rng, len(units), duration, starts, durs, owner, rate, realism,
+                            units.burst_probability.to_numpy())
+    return SessionData(trials=trials, spike_times=spikes, units=units, duration_s=duration)
+
+
+@dataclass(frozen=True)
+class _Drift:
+    """Each unit's slow multiplicative rate drift over a session, evaluated at any times."""
+
+    seed: int
+    amplitude: np.ndarray  # (n_units,) largest fractional excursion
+    duration: float  # s
+
+    def at(self, times: np.ndarray) -> np.ndarray:
+        """Drift factor (n_units, n_times) at `times` (s); the same phases at every call."""
+        return smooth_drift(np.random.default_rng(self.seed), self.amplitude, np.asarray(times, float),
+                            self.duration)
+
+
+Segments = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # start s, duration s, unit, rate Hz
 
 
 def _response_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.DataFrame, drive: np.ndarray,
@@ -139,6 +188,155 @@ def _response_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd
         seg_rate.append(rate.ravel())
     return (np.concatenate(seg_start), np.concatenate(seg_dur), np.concatenate(seg_owner),
             np.concatenate(seg_rate))
+
+
+def _drifting_baseline(baseline: np.ndarray, drift: _Drift) -> Segments:
+    """Baseline rate of every unit as DRIFT_BIN_S-long segments covering the session."""
+    edges = np.arange(0.0, drift.duration, DRIFT_BIN_S)
+    widths = np.diff(np.r_[edges, drift.duration])
+    rate = baseline[:, None] * drift.at(edges + widths / 2)  # (n_units, n_bins)
+    n_units = len(baseline)
+    return (np.tile(edges, n_units), np.tile(widths, n_units), np.repeat(np.arange(n_units), len(edges)),
+            rate.ravel())
+
+
+def _visual_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.DataFrame, drive: np.ndarray,
+                     column: dict, realism: Realism, drift: _Drift) -> Segments:
+    """Transient and sustained response segments of every unit to every shown stimulus.
+
+    A per-trial gamma gain g scales the whole rate in the response window (the baseline too, so
+    that unresponsive units vary from trial to trial as well), and the drift scales it further.
+    """
+    visual = trials[trials.stim_phase.isin(["screening", "synthetic", "encoding"])]
+    cols = np.array([column[s] for s in visual.stim_id])
+    n_units, n_trials = len(units), len(visual)
+    lat = units.latency_s.to_numpy()[:, None] + rng.normal(0.0, 0.010, (n_units, n_trials))
+    onset = visual.start_time.to_numpy()[None, :] + lat
+    duration = np.broadcast_to((visual.stop_time - visual.start_time).to_numpy()[None, :], onset.shape)
+    transient = np.minimum(duration, TRANSIENT_S)
+    gain = gamma_gain(rng, realism.trial_gain_cv, (n_units, n_trials))
+    scale = drift.at(visual.start_time.to_numpy())  # (n_units, n_trials)
+    evoked = drive[:, cols] * gain * scale
+    extra_baseline = (gain - 1.0) * units.baseline_hz.to_numpy()[:, None] * scale
+    owner = np.repeat(np.arange(n_units), n_trials)
+    return (np.r_[onset.ravel(), (onset + transient).ravel()],
+            np.r_[transient.ravel(), (duration - transient).ravel()],
+            np.r_[owner, owner],
+            np.r_[(evoked + extra_baseline).ravel(), (SUSTAINED_FRACTION * evoked + extra_baseline).ravel()])
+
+
+def _imagery_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.DataFrame, drive: np.ndarray,
+                      column: dict, realism: Realism, drift: _Drift) -> Segments:
+    """Imagery segments: a noisy, weaker copy of the viewing drive that decays over each 5-s cue.
+
+    Per unit and imagined object the imagery drive is gain * (viewing drive + noise), the noise
+    independent per object with sd `imagery_noise` times the sd of the unit's drive over the 500
+    objects, floored so that the rate never falls below half the baseline.
+    """
+    imagery = trials[trials.stim_phase == "imagery"]
+    if not len(imagery):
+        return (np.zeros(0),) * 2 + (np.zeros(0, dtype=int), np.zeros(0))
+    n_units = len(units)
+    objects = np.unique(imagery.stim_id.to_numpy())
+    object_cols = np.array([column[s] for s in objects])
+    noise = (realism.imagery_noise * drive[:, :500].std(axis=1, keepdims=True)
+             * rng.standard_normal((n_units, len(objects))))
+    gain = units.imagery_gain.to_numpy()[:, None]
+    baseline = units.baseline_hz.to_numpy()[:, None]
+    pattern = np.where(gain > 0, np.maximum(gain * (drive[:, object_cols] + noise), -0.5 * baseline), 0.0)
+    per_trial = pattern[:, np.searchsorted(objects, imagery.stim_id.to_numpy())]  # (n_units, n_trials)
+    per_trial = per_trial * gamma_gain(rng, realism.trial_gain_cv, per_trial.shape)
+    per_trial = per_trial * drift.at(imagery.start_time.to_numpy())
+    offsets = np.arange(0.0, IMAGERY_S, IMAGERY_SEGMENT_S)
+    tau = units.imagery_tau_s.to_numpy()[:, None, None]
+    rate = per_trial[:, :, None] * np.exp(-offsets[None, None, :] / tau)  # (unit, trial, time segment)
+    start = imagery.start_time.to_numpy()[None, :, None] + offsets[None, None, :]
+    return (np.broadcast_to(start, rate.shape).ravel(), np.full(rate.size, IMAGERY_SEGMENT_S),
+            np.repeat(np.arange(n_units), len(imagery) * len(offsets)), rate.ravel())
+
+
+def renewal_spikes(rng: np.random.Generator, n_units: int, duration: float, starts: np.ndarray,
+                   durs: np.ndarray, owner: np.ndarray, rate: np.ndarray, realism: Realism,
+                   burst_probability: np.ndarray) -> list[np.ndarray]:
+    """Spike trains (one ascending array of s per unit) of a gamma renewal process with bursts.
+
+    The rate is the sum of the segments (start s, duration s, owning unit, Hz; shape (n_segments,)
+    each), capped at MAX_RATE_HZ. All units share one rescaled-time axis: unit after unit, the
+    integrated rate Lambda(t) grows by the unit's expected count, so gamma intervals of unit mean
+    drawn on that axis and mapped back through Lambda give every unit its renewal process at once.
+    Rates are divided by the expected burst size, so bursts keep the mean rate.
+    """
+    inflation = 1.0 + 2.0 * burst_probability
+    # Each segment adds its rate at its start and removes it at its end; events sorted by unit, then time.
+    times = np.r_[starts, starts + durs, np.zeros(n_units), np.full(n_units, duration)]
+    units = np.r_[owner, owner, np.arange(n_units), np.arange(n_units)]
+    deltas = np.r_[rate, -rate, np.zeros(2 * n_units)] / inflation[np.r_[owner, owner, np.arange(n_units),
+                                                                        np.arange(n_units)]]
+    order = np.lexsort((times, units))
+    times, units, deltas = times[order], units[order], deltas[order]
+    level = np.clip(np.cumsum(deltas), 0.0, MAX_RATE_HZ)  # rate after each event; 0 again after a unit's last
+    step = np.r_[np.diff(times), 0.0]
+    step[np.r_[units[1:] != units[:-1], True]] = 0.0  # no rate between one unit's end and the next's start
+    cum = np.r_[0.0, np.cumsum(level * step)[:-1]]  # Lambda at each event
+    first = np.searchsorted(units, np.arange(n_units))
+    last = np.searchsorted(units, np.arange(n_units), side="right") - 1
+    lo, hi = cum[first], cum[last]
+    points, point_unit = _gamma_points(rng, lo, hi, realism.gamma_shape)
+    t = np.interp(points, cum, times)
+    t, point_unit = _add_bursts(rng, t, point_unit, burst_probability, realism.burst_isi_ms / 1000.0, duration)
+    t = np.round(t * SAMPLING_RATE_HZ) / SAMPLING_RATE_HZ
+    order = np.lexsort((t, point_unit))
+    t, point_unit = _refractory(t[order], point_unit[order], realism.refractory_ms / 1000.0)
+    bounds = np.searchsorted(point_unit, np.arange(n_units + 1))
+    return [t[bounds[u]:bounds[u + 1]] for u in range(n_units)]
+
+
+def _gamma_points(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray,
+                  shape: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a renewal process with unit-mean gamma(shape) intervals in each interval
+    [lo_u, hi_u) of rescaled time, started in equilibrium; returns (points, unit of each point)."""
+    expected = hi - lo
+    n = np.ceil(expected + 6.0 * np.sqrt(expected / shape + 1.0) + 10.0).astype(np.int64)
+    unit = np.repeat(np.arange(len(lo)), n)
+    gaps = rng.gamma(shape, 1.0 / shape, n.sum())
+    starts = np.r_[0, np.cumsum(n)[:-1]]
+    # The first point falls a uniform fraction into its interval (a renewal process seen mid-way).
+    gaps[starts] *= rng.random(len(lo))
+    within = np.cumsum(gaps)
+    within -= np.repeat(np.r_[0.0, within[starts[1:] - 1]], n)
+    keep = within < expected[unit]
+    short = np.flatnonzero(within[starts + n - 1] < expected)
+    if len(short):  # the margin of six sd ran out (practically never): draw again with more room
+        more_lo = lo[short] + within[starts[short] + n[short] - 1]
+        extra, extra_unit = _gamma_points(rng, more_lo, hi[short], shape)
+        return (np.r_[lo[unit[keep]] + within[keep], extra], np.r_[unit[keep], short[extra_unit]])
+    return lo[unit[keep]] + within[keep], unit[keep]
+
+
+def _add_bursts(rng: np.random.Generator, t: np.ndarray, unit: np.ndarray, probability: np.ndarray,
+                isi_s: float, duration: float) -> tuple[np.ndarray, np.ndarray]:
+    """Let each spike start a burst with its unit's probability: 1-3 more spikes, `isi_s` apart
+    on average (between 0.6 and 1.4 times), dropped if past the session's end."""
+    starts = np.flatnonzero(rng.random(len(t)) < probability[unit])
+    n_extra = rng.integers(1, 4, len(starts))
+    gaps = isi_s * rng.uniform(0.6, 1.4, n_extra.sum())
+    offsets = np.cumsum(gaps)
+    offsets -= np.repeat(np.r_[0.0, offsets[np.cumsum(n_extra)[:-1] - 1]], n_extra)
+    extra = np.repeat(t[starts], n_extra) + offsets
+    extra_unit = np.repeat(unit[starts], n_extra)
+    inside = extra < duration
+    return np.r_[t, extra[inside]], np.r_[unit, extra_unit[inside]]
+
+
+def _refractory(t: np.ndarray, unit: np.ndarray, refractory: float) -> tuple[np.ndarray, np.ndarray]:
+    """Drop every spike that follows a kept spike of the same unit by less than `refractory`
+    (t sorted within unit, units in blocks)."""
+    while True:
+        bad = np.flatnonzero((np.diff(t) < refractory - 1e-9) & (unit[1:] == unit[:-1]))
+        if len(bad) == 0:
+            return t, unit
+        drop = bad[~np.isin(bad, bad + 1)] + 1
+        t, unit = np.delete(t, drop), np.delete(unit, drop)
 
 
 def _poisson_spikes(rng: np.random.Generator, baseline: np.ndarray, duration: float, starts: np.ndarray,
