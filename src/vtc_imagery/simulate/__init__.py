@@ -78,7 +78,9 @@ def write_truth(plan: CohortPlan, folder: Path) -> None:
     """Truth tables (SIMULATED ground truth): units.parquet and sessions.parquet."""
     folder.mkdir(parents=True, exist_ok=True)
     units = plan.units.drop(columns=["bundle_locations"]).copy()
-    units["axis"] = [list(map(float, a)) for a in units.axis]
+    for column in ("axis", "axis_raw"):
+        if column in units:
+            units[column] = [list(map(float, a)) for a in units[column]]
     sessions = plan.sessions.copy()
     sessions["pairs"] = [[list(p) for p in pairs] for pairs in sessions.pairs]
     units.to_parquet(folder / "units.parquet", index=False)

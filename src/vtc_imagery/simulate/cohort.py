@@ -236,11 +236,12 @@ def principal_orthogonal_direction(axis: np.ndarray, features: np.ndarray) -> np
 # Marginals of the realistic cohort, set so that its axis-tuned VTC units match the study's
 # released recordings (see tests/test_simulator_realism.py for the measured values).
 LATENCY_FLOOR_S, LATENCY_EXCESS_S, LATENCY_LOG_SD = 0.110, 0.049, 0.44  # median 159 ms, IQR ~147-177
-BASELINE_HZ, BASELINE_LOG_SD = 1.0, 1.0
-EVOKED_HZ, EVOKED_LOG_SD = 1.8, 0.8  # mean drive over the 500 objects, before the patient effect
+BASELINE_HZ, BASELINE_LOG_SD = 0.9, 1.0
+EVOKED_HZ, EVOKED_LOG_SD = 1.6, 0.8  # mean drive over the 500 objects, before the patient effect
 SLOPE_RANGE, THRESHOLD_RANGE = (1.5, 3.0), (0.4, 1.2)
-UNIT_IMAGERY_GAIN_RANGE = (0.5, 1.0)
-CATEGORY_ONLY_WEIGHT, EXEMPLAR_WEIGHT = 2.5, 3.0
+UNIT_IMAGERY_GAIN_RANGE = (0.6, 1.15)
+CATEGORY_ONLY_WEIGHT, EXEMPLAR_WEIGHT, NON_AXIS_THRESHOLD_SHIFT = 2.5, 3.0, 1.0
+MAX_PEAK_HZ = 100.0  # the largest drive of any natural object
 EXEMPLAR_NEIGHBOURS = (2, 9)  # exemplar units respond to their prototype and its 2-8 nearest objects
 
 
@@ -285,7 +286,9 @@ def plan_realistic_units(rng: np.random.Generator, units: pd.DataFrame, objects:
         [realism.category_weight * rng.uniform(0.0, 2.0, n), np.full(n, CATEGORY_ONLY_WEIGHT)], 0.0)
     units["exemplar_weight"] = np.where(is_type[EXEMPLAR] | is_type[MIXED], EXEMPLAR_WEIGHT, 0.0)
     units["slope"] = rng.uniform(*SLOPE_RANGE, n)
-    units["threshold"] = rng.uniform(*THRESHOLD_RANGE, n)
+    # Units without an axis term sit further below threshold, so that only their category or
+    # exemplar term (not the object noise) drives them.
+    units["threshold"] = rng.uniform(*THRESHOLD_RANGE, n) + np.where(is_type[AXIS], 0.0, NON_AXIS_THRESHOLD_SHIFT)
     neighbours = rng.integers(*EXEMPLAR_NEIGHBOURS, n)
     prototypes = features[units.prototype_id.to_numpy() - 1]
     d2 = (prototypes**2).sum(axis=1)[:, None] + (features**2).sum(axis=1)[None, :] - 2 * prototypes @ features.T
@@ -308,7 +311,8 @@ def realistic_drive(units: pd.DataFrame, features: np.ndarray, categories: np.nd
 
     `features` (n_stimuli, n_features) are unscaled object features whose first rows are the
     500 screening objects `natural` (synthetic stimuli follow); `categories` their category names.
-    Drive = evoked_hz * g(slope * pre) / mean over the natural objects of g(slope * pre), with g the
+    Drive = evoked_hz * g(slope * pre) / mean over the natural objects of g(slope * pre) (scaled down
+    if needed so that no natural object drives more than MAX_PEAK_HZ), with g the
     nonlinearity and pre = axis_weight * z + category_weight * [preferred category]
     + exemplar_weight * exp(-d^2 / 2 width^2) + object noise - threshold, where z is the projection
     on axis_raw standardised over the natural objects and d the distance to the prototype.
@@ -332,7 +336,9 @@ def realistic_drive(units: pd.DataFrame, features: np.ndarray, categories: np.nd
             d2 = ((features - natural[u.prototype_id - 1]) ** 2).sum(axis=1)
             pre = pre + u.exemplar_weight * np.exp(-d2 / (2 * u.exemplar_width**2))
         g = nonlinearity(realism.tuning_nonlinearity, u.slope * pre)
-        drive[i] = u.evoked_hz * g / max(g[:n_natural].mean(), 1e-12)
+        # Sparse units (exemplar-like) would need absurd peaks to reach their mean: cap the peak.
+        scale = min(u.evoked_hz / max(g[:n_natural].mean(), 1e-12), MAX_PEAK_HZ / max(g[:n_natural].max(), 1e-12))
+        drive[i] = scale * g
     return drive
 
 

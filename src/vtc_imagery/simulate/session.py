@@ -318,6 +318,8 @@ def _add_bursts(rng: np.random.Generator, t: np.ndarray, unit: np.ndarray, proba
     """Let each spike start a burst with its unit's probability: 1-3 more spikes, `isi_s` apart
     on average (between 0.6 and 1.4 times), dropped if past the session's end."""
     starts = np.flatnonzero(rng.random(len(t)) < probability[unit])
+    if not len(starts):
+        return t, unit
     n_extra = rng.integers(1, 4, len(starts))
     gaps = isi_s * rng.uniform(0.6, 1.4, n_extra.sum())
     offsets = np.cumsum(gaps)
