@@ -304,3 +304,17 @@ def test_the_idealised_cohort_does_not_match_the_real_recordings():
     values = m.viewing_marginals([simulate_session(plan, profile, n, PAPER_SEED) for n in names])
     assert values.mean_rate_hz.median() > 1.5 * m.REAL_MARGINALS["mean_rate_hz"][0]
     assert values.sparseness.median() < 0.75 * m.REAL_MARGINALS["sparseness"][0]
+
+
+def test_the_truth_tables_record_unit_types_patient_effects_and_both_axes(ci_cohort):
+    units = pd.read_parquet(ci_cohort / "truth" / "units.parquet")
+    sessions = pd.read_parquet(ci_cohort / "truth" / "sessions.parquet")
+    assert {"axis", "axis_raw", "patient_tuning_effect", "patient_imagery_effect", "unit_imagery_gain",
+            "imagery_gain", "burst_probability", "drift_amplitude", "latency_s"} <= set(units.columns)
+    assert set(units.unit_type) <= {AXIS, CATEGORY, EXEMPLAR, MIXED, NONE}
+    assert {"patient_tuning_effect", "patient_imagery_effect"} <= set(sessions.columns)
+    features = plan_cohort(get_profile("ci"), SEED).objects.features
+    scaled = features / np.sqrt((features**2).sum(axis=0))
+    for axis, raw in zip(units.axis, units.axis_raw, strict=True):
+        # the normalised-space axis orders objects exactly as the raw axis does
+        assert np.corrcoef(scaled @ np.asarray(axis), features @ np.asarray(raw))[0, 1] > 0.999999

@@ -24,7 +24,8 @@ class Realism:
     burst_isi_ms: float = 4.0  # mean interval between the spikes of a burst
     refractory_ms: float = 1.5  # absolute refractory period (dead time after every spike)
     trial_gain_cv: float = 0.4  # CV of the gamma-distributed gain per unit and trial (off: 0)
-    drift_amplitude: float = 0.3  # largest fractional rate drift over a session, per unit at most (off: 0)
+    drift_amplitude: float = 0.4  # largest fractional drift of a unit's rate over a session; units draw
+    # between half and all of it (off: 0)
     patient_tuning_sd: float = 0.3  # log-sd of the per-patient factor on response amplitude (off: 0)
     patient_imagery_sd: float = 0.4  # log-sd of the per-patient factor on imagery gain (off: 0)
     tuning_nonlinearity: str = "softplus"  # softplus | exponential | linear (rectified)

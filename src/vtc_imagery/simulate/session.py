@@ -126,7 +126,7 @@ def _simulate_realistic(rng: np.random.Generator, plan: CohortPlan, realism: Rea
     drift = _Drift(int(rng.integers(2**32)), units.drift_amplitude.to_numpy(), duration)
     segments = [_drifting_baseline(units.baseline_hz.to_numpy(), drift),
                 _visual_segments(rng, trials, units, drive, column, realism, drift),
-                _imagery_segments(rng, trials, units, drive, column, realism, drift)]
+                _imagery_segments(rng, trials, units, drive, column, len(natural), realism, drift)]
     starts, durs, owner, rate = (np.concatenate(parts) for parts in zip(*segments, strict=True))
     spikes = renewal_spikes(rng, len(units), duration, starts, durs, owner, rate, realism,
                             units.burst_probability.to_numpy())
@@ -226,12 +226,13 @@ def _visual_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.D
 
 
 def _imagery_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.DataFrame, drive: np.ndarray,
-                      column: dict, realism: Realism, drift: _Drift) -> Segments:
+                      column: dict, n_natural: int, realism: Realism, drift: _Drift) -> Segments:
     """Imagery segments: a noisy, weaker copy of the viewing drive that decays over each 5-s cue.
 
     Per unit and imagined object the imagery drive is gain * (viewing drive + noise), the noise
-    independent per object with sd `imagery_noise` times the sd of the unit's drive over the 500
-    objects, floored so that the rate never falls below half the baseline.
+    independent per object with sd `imagery_noise` times the sd of the unit's drive over the
+    screening objects (the first `n_natural` columns of `drive`, (n_units, n_stimuli) in Hz),
+    floored so that the rate never falls below half the baseline.
     """
     imagery = trials[trials.stim_phase == "imagery"]
     if not len(imagery):
@@ -239,7 +240,7 @@ def _imagery_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.
     n_units = len(units)
     objects = np.unique(imagery.stim_id.to_numpy())
     object_cols = np.array([column[s] for s in objects])
-    noise = (realism.imagery_noise * drive[:, :500].std(axis=1, keepdims=True)
+    noise = (realism.imagery_noise * drive[:, :n_natural].std(axis=1, keepdims=True)
              * rng.standard_normal((n_units, len(objects))))
     gain = units.imagery_gain.to_numpy()[:, None]
     baseline = units.baseline_hz.to_numpy()[:, None]
