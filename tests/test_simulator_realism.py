@@ -318,3 +318,27 @@ def test_the_truth_tables_record_unit_types_patient_effects_and_both_axes(ci_coh
     for axis, raw in zip(units.axis, units.axis_raw, strict=True):
         # the normalised-space axis orders objects exactly as the raw axis does
         assert np.corrcoef(scaled @ np.asarray(axis), features @ np.asarray(raw))[0, 1] > 0.999999
+
+
+def test_imagery_noise_is_what_loosens_imagery_from_viewing(paper_plan, paper_sessions):
+    profile = get_profile("paper", realism=Realism(imagery_noise=0.0))
+    kinds = paper_plan.sessions.set_index("session_name").kind
+    exact = [simulate_session(paper_plan, profile, n, PAPER_SEED) for n in kinds.index[kinds == IMAGERY]]
+    noisy = m.imagery_summary(m.imagery_marginals(paper_sessions))["spearman_pooled"]
+    assert m.imagery_summary(m.imagery_marginals(exact))["spearman_pooled"] > noisy + 0.08
+
+
+@pytest.mark.parametrize("name", ["softplus", "exponential", "linear"])
+def test_every_nonlinearity_gives_a_nonnegative_drive_with_the_planted_mean(paper_plan, name):
+    units = paper_plan.units[paper_plan.units.unit_type == AXIS].head(40)
+    f = paper_plan.objects.features
+    drive = realistic_drive(units, f, paper_plan.objects.categories, f, Realism(tuning_nonlinearity=name))
+    assert (drive >= 0).all()
+    uncapped = drive.max(axis=1) < 100.0 - 1e-9
+    assert uncapped.sum() >= 10
+    assert np.allclose(drive[uncapped].mean(axis=1), units.evoked_hz.to_numpy()[uncapped])
+
+
+def test_an_unknown_nonlinearity_is_refused():
+    with pytest.raises(ValueError, match="tuning_nonlinearity"):
+        Realism(tuning_nonlinearity="sigmoid")

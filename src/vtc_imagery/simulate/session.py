@@ -271,8 +271,7 @@ def renewal_spikes(rng: np.random.Generator, n_units: int, duration: float, star
     # Each segment adds its rate at its start and removes it at its end; events sorted by unit, then time.
     times = np.r_[starts, starts + durs, np.zeros(n_units), np.full(n_units, duration)]
     units = np.r_[owner, owner, np.arange(n_units), np.arange(n_units)]
-    deltas = np.r_[rate, -rate, np.zeros(2 * n_units)] / inflation[np.r_[owner, owner, np.arange(n_units),
-                                                                        np.arange(n_units)]]
+    deltas = np.r_[rate, -rate, np.zeros(2 * n_units)] / inflation[units]
     order = np.lexsort((times, units))
     times, units, deltas = times[order], units[order], deltas[order]
     level = np.clip(np.cumsum(deltas), 0.0, MAX_RATE_HZ)  # rate after each event; 0 again after a unit's last
@@ -295,13 +294,14 @@ def renewal_spikes(rng: np.random.Generator, n_units: int, duration: float, star
 def _gamma_points(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray,
                   shape: float) -> tuple[np.ndarray, np.ndarray]:
     """Points of a renewal process with unit-mean gamma(shape) intervals in each interval
-    [lo_u, hi_u) of rescaled time, started in equilibrium; returns (points, unit of each point)."""
+    [lo_u, hi_u) of rescaled time, started near equilibrium; returns (points, unit of each point)."""
     expected = hi - lo
     n = np.ceil(expected + 6.0 * np.sqrt(expected / shape + 1.0) + 10.0).astype(np.int64)
     unit = np.repeat(np.arange(len(lo)), n)
     gaps = rng.gamma(shape, 1.0 / shape, n.sum())
     starts = np.r_[0, np.cumsum(n)[:-1]]
-    # The first point falls a uniform fraction into its interval (a renewal process seen mid-way).
+    # The first point falls a uniform fraction into its interval, so trains do not all start with a
+    # spike at time 0 (close to, not exactly, the equilibrium start of a gamma renewal process).
     gaps[starts] *= rng.random(len(lo))
     within = np.cumsum(gaps)
     within -= np.repeat(np.r_[0.0, within[starts[1:] - 1]], n)
