@@ -13,7 +13,7 @@ localrules:
 rule recorded_units:
     """Stack every session's unit table into one cohort table of recorded units."""
     input:
-        expand("results/sessions/{session}/units.parquet", session=sorted(SESSIONS)),
+        expand(rules.nwb_to_tables.output.units, session=sorted(SESSIONS)),
     output:
         "results/tables/recorded_units.parquet",
     log:
@@ -28,10 +28,10 @@ rule population:
     """One table of every unit (recording, screening and axis-model columns), and the responses of
     responsive units."""
     input:
-        recorded="results/tables/recorded_units.parquet",
-        screening=expand("results/screening/{session}/units.parquet", session=sorted(SESSIONS)),
-        responses=expand("results/screening/{session}/responses.parquet", session=sorted(SESSIONS)),
-        axis=expand("results/axis/{session}/units.parquet", session=sorted(SESSIONS)),
+        recorded=rules.recorded_units.output[0],
+        screening=expand(rules.screening_units.output.units, session=sorted(SESSIONS)),
+        responses=expand(rules.screening_units.output.responses, session=sorted(SESSIONS)),
+        axis=expand(rules.axis_model.output[0], session=sorted(SESSIONS)),
     output:
         units="results/tables/units.parquet",
         responses="results/tables/responses.parquet",
@@ -47,7 +47,7 @@ rule selection_funnel:
     """Units left at each step, recorded -> VTC -> responsive -> axis-tuned -> in imagery sessions
     -> reactivated, beside the paper's 714 / 456 / 367 / 107 / 43."""
     input:
-        units="results/tables/units.parquet",
+        units=rules.population.output.units,
         imagery="results/tables/imagery_units.parquet",
     output:
         report("results/tables/selection_funnel.tsv", caption="../report/selection_funnel.rst", category="Perception"),
@@ -62,7 +62,7 @@ rule selection_funnel:
 rule model_comparison:
     """Normalised EV of the axis, category and exemplar models, and the tests between them."""
     input:
-        units="results/tables/units.parquet",
+        units=rules.population.output.units,
     output:
         report("results/tables/model_comparison.tsv", caption="../report/model_comparison.rst", category="Perception"),
     log:
@@ -77,8 +77,8 @@ rule decoding:
     """Leave-one-out decoding of the object features from the axis-tuned pseudo-population, and
     identification of each object among 1..k random distractors."""
     input:
-        units="results/tables/units.parquet",
-        responses="results/tables/responses.parquet",
+        units=rules.population.output.units,
+        responses=rules.population.output.responses,
         object_space=OBJECT_SPACE,
     output:
         decoded="results/tables/decoded_features.parquet",
@@ -105,7 +105,7 @@ rule reconstruction:
     """Reconstruction of each object as the database object nearest its decoded features, scored by
     normalised distance."""
     input:
-        decoded="results/tables/decoded_features.parquet",
+        decoded=rules.decoding.output.decoded,
         object_space=OBJECT_SPACE,
     output:
         "results/tables/reconstruction.parquet",
@@ -126,8 +126,8 @@ rule closed_loop:
     """Responses of axis-tuned units to the synthetic stimuli stepped along the preferred and
     orthogonal axes in closed-loop sessions."""
     input:
-        units="results/tables/units.parquet",
-        responses="results/tables/responses.parquet",
+        units=rules.population.output.units,
+        responses=rules.population.output.responses,
         object_space=OBJECT_SPACE,
     output:
         report("results/tables/closed_loop.tsv", caption="../report/closed_loop.rst", category="Perception"),

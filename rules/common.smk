@@ -64,27 +64,27 @@ def final_targets():
         *expand(
             "results/sessions/{session}/{table}.parquet", session=sorted(SESSIONS), table=["units", "trials", "spikes"]
         ),
-        *expand("results/qc/{session}.html", session=sorted(SESSIONS)),
-        "results/figures/summary.html",
+        *expand(rules.qc_session.output.html, session=sorted(SESSIONS)),
+        rules.summary.output.html,
     ]
     if not OBJECT_SPACE:
         logger.warning("No object space (config key 'object_space'): only the NWB tables and QC are built.")
         return targets
     targets += [
-        "results/tables/selection_funnel.tsv",
-        "results/tables/model_comparison.tsv",
-        "results/tables/identification.tsv",
-        "results/tables/reconstruction.parquet",
-        "results/tables/closed_loop.tsv",
-        "results/tables/imagery_follows_axis.tsv",
-        "results/tables/imagery_decoding.tsv",
-        *expand("results/models/{model}.tsv", model=MODELS),
-        *expand("results/figures/{figure}.html", figure=FIGURE_INPUTS),
+        rules.selection_funnel.output[0],
+        rules.model_comparison.output[0],
+        rules.decoding.output.identification,
+        rules.reconstruction.output[0],
+        rules.closed_loop.output[0],
+        rules.imagery_population.output.follows,
+        rules.imagery_population.output.decoding,
+        *expand(rules.mixed_model.output.table, model=MODELS),
+        *expand(rules.figure.output.html, figure=FIGURE_INPUTS),
     ]
     if SIMULATED:
         targets += [
-            "results/validation/perception.tsv",
-            "results/validation/imagery.tsv",
-            "results/validation/imagery_null.tsv",
+            rules.validate_perception.output[0],
+            rules.validate_imagery.output[0],
+            rules.validate_imagery_null.output[0],
         ]
     return targets

@@ -10,12 +10,12 @@ rule imagery_units:
     """Imagery responses, reactivation (three rules; the configured one decides) and correlations
     with the visual code of every unit of one session (empty for sessions without imagery)."""
     input:
-        units="results/sessions/{session}/units.parquet",
-        trials="results/sessions/{session}/trials.parquet",
-        spikes="results/sessions/{session}/spikes.parquet",
-        screening="results/screening/{session}/units.parquet",
-        responses="results/screening/{session}/responses.parquet",
-        axis="results/axis/{session}/units.parquet",
+        units=rules.nwb_to_tables.output.units,
+        trials=rules.nwb_to_tables.output.trials,
+        spikes=rules.nwb_to_tables.output.spikes,
+        screening=rules.screening_units.output.units,
+        responses=rules.screening_units.output.responses,
+        axis=rules.axis_model.output[0],
         object_space=OBJECT_SPACE,
     output:
         units="results/imagery/{session}/units.parquet",
@@ -42,11 +42,11 @@ rule imagery_decoding:
     objects, repeated; shuffled-label control), trained on viewing and tested on imagery, and
     identification from decoded object features (ridge, leave one object out)."""
     input:
-        units="results/sessions/{session}/units.parquet",
-        cues="results/imagery/{session}/cues.parquet",
-        screening="results/screening/{session}/units.parquet",
-        counts="results/screening/{session}/trial_counts.parquet",
-        axis="results/axis/{session}/units.parquet",
+        units=rules.nwb_to_tables.output.units,
+        cues=rules.imagery_units.output.cues,
+        screening=rules.screening_units.output.units,
+        counts=rules.screening_units.output.counts,
+        axis=rules.axis_model.output[0],
         object_space=OBJECT_SPACE,
     output:
         "results/imagery/{session}/decoding.tsv",
@@ -67,10 +67,10 @@ rule imagery_population:
     """The cohort's imagery tables (per unit; per unit and object in the documented summary schema),
     decoding by session, and whether imagery follows the preferred rather than the orthogonal axis."""
     input:
-        units="results/tables/units.parquet",
-        imagery_units=expand("results/imagery/{session}/units.parquet", session=sorted(SESSIONS)),
-        imagery_objects=expand("results/imagery/{session}/objects.parquet", session=sorted(SESSIONS)),
-        decoding=expand("results/imagery/{session}/decoding.tsv", session=sorted(SESSIONS)),
+        units=rules.population.output.units,
+        imagery_units=expand(rules.imagery_units.output.units, session=sorted(SESSIONS)),
+        imagery_objects=expand(rules.imagery_units.output.objects, session=sorted(SESSIONS)),
+        decoding=expand(rules.imagery_decoding.output[0], session=sorted(SESSIONS)),
     output:
         units="results/tables/imagery_units.parquet",
         objects="results/tables/imagery_objects.parquet",

@@ -5,9 +5,9 @@ rule mixed_model:
     """A mixed-effects population model: M1 imagery ~ preferred + orthogonal projection, M2 imagery
     ~ viewing, M3 normalised EV ~ model, M4 reactivated ~ unit covariates (units nested in patients)."""
     input:
-        table=config["imagery_table"] or "results/tables/imagery_objects.parquet",
-        units="results/tables/units.parquet",
-        imagery="results/tables/imagery_units.parquet",
+        table=config["imagery_table"] or rules.imagery_population.output.objects,
+        units=rules.population.output.units,
+        imagery=rules.imagery_population.output.units,
     output:
         table=report(
             "results/models/{model}.tsv",

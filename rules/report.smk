@@ -12,9 +12,9 @@ rule qc_session:
     """Per-session QC notebook: unit counts by area, rate and ISI distributions, example rasters."""
     input:
         notebook=NOTEBOOKS / "qc_session.ipynb",
-        units="results/sessions/{session}/units.parquet",
-        trials="results/sessions/{session}/trials.parquet",
-        spikes="results/sessions/{session}/spikes.parquet",
+        units=rules.nwb_to_tables.output.units,
+        trials=rules.nwb_to_tables.output.trials,
+        spikes=rules.nwb_to_tables.output.spikes,
     output:
         ipynb="results/qc/{session}.ipynb",
         html=report(
@@ -49,8 +49,8 @@ rule summary:
     planted design beside the paper's numbers."""
     input:
         notebook=NOTEBOOKS / "summary.ipynb",
-        units="results/tables/recorded_units.parquet",
-        trials=expand("results/sessions/{session}/trials.parquet", session=sorted(SESSIONS)),
+        units=rules.recorded_units.output[0],
+        trials=expand(rules.nwb_to_tables.output.trials, session=sorted(SESSIONS)),
         truth=[f"{SYNTH_DIR}/truth/units.parquet"] if SIMULATED else [],
     output:
         ipynb="results/figures/summary.ipynb",
@@ -73,31 +73,29 @@ rule summary:
 
 
 FIGURE_INPUTS = {
-    "fig_latency": dict(units="results/tables/units.parquet", funnel="results/tables/selection_funnel.tsv"),
+    "fig_latency": dict(units=rules.population.output.units, funnel=rules.selection_funnel.output[0]),
     "fig_axis_code": dict(
-        units="results/tables/units.parquet", responses="results/tables/responses.parquet", object_space=OBJECT_SPACE
+        units=rules.population.output.units, responses=rules.population.output.responses, object_space=OBJECT_SPACE
     ),
-    "fig_model_comparison": dict(
-        units="results/tables/units.parquet", comparison="results/tables/model_comparison.tsv"
-    ),
+    "fig_model_comparison": dict(units=rules.population.output.units, comparison=rules.model_comparison.output[0]),
     "fig_decoding": dict(
-        identification="results/tables/identification.tsv",
-        reconstruction="results/tables/reconstruction.parquet",
-        decoded="results/tables/decoded_features.parquet",
+        identification=rules.decoding.output.identification,
+        reconstruction=rules.reconstruction.output[0],
+        decoded=rules.decoding.output.decoded,
         object_space=OBJECT_SPACE,
     ),
-    "fig_closed_loop": dict(closed_loop="results/tables/closed_loop.tsv"),
+    "fig_closed_loop": dict(closed_loop=rules.closed_loop.output[0]),
     "fig_imagery": dict(
-        imagery_units="results/tables/imagery_units.parquet",
-        imagery_objects="results/tables/imagery_objects.parquet",
-        follows="results/tables/imagery_follows_axis.tsv",
-        spikes=expand("results/sessions/{session}/spikes.parquet", session=sorted(SESSIONS)),
-        trials=expand("results/sessions/{session}/trials.parquet", session=sorted(SESSIONS)),
+        imagery_units=rules.imagery_population.output.units,
+        imagery_objects=rules.imagery_population.output.objects,
+        follows=rules.imagery_population.output.follows,
+        spikes=expand(rules.nwb_to_tables.output.spikes, session=sorted(SESSIONS)),
+        trials=expand(rules.nwb_to_tables.output.trials, session=sorted(SESSIONS)),
     ),
     "fig_imagery_models": dict(
-        decoding="results/tables/imagery_decoding.tsv",
-        models=expand("results/models/{model}.tsv", model=MODELS),
-        records=expand("results/models/{model}.json", model=MODELS),
+        decoding=rules.imagery_population.output.decoding,
+        models=expand(rules.mixed_model.output.table, model=MODELS),
+        records=expand(rules.mixed_model.output.record, model=MODELS),
     ),
 }
 

@@ -32,9 +32,9 @@ rule screening_units:
     """Latency (Poisson-surprise bursts), visual responsiveness, category ANOVA and per-image
     responses of every unit of one session."""
     input:
-        units="results/sessions/{session}/units.parquet",
-        trials="results/sessions/{session}/trials.parquet",
-        spikes="results/sessions/{session}/spikes.parquet",
+        units=rules.nwb_to_tables.output.units,
+        trials=rules.nwb_to_tables.output.trials,
+        spikes=rules.nwb_to_tables.output.spikes,
     output:
         units="results/screening/{session}/units.parquet",
         responses="results/screening/{session}/responses.parquet",
@@ -60,8 +60,8 @@ rule axis_model:
     """The axis model of one session's responsive units: STA axis, shuffle test for axis tuning,
     leave-one-out EV of axis/category/exemplar models, explainable variance, axis consistency."""
     input:
-        responses="results/screening/{session}/responses.parquet",
-        counts="results/screening/{session}/trial_counts.parquet",
+        responses=rules.screening_units.output.responses,
+        counts=rules.screening_units.output.counts,
         object_space=OBJECT_SPACE,
     output:
         "results/axis/{session}/units.parquet",

@@ -10,7 +10,7 @@ rule validate_perception:
     """SIMULATED data only: responsive and axis-tuned calls against the planted truth (sensitivity,
     specificity), recovered vs planted axes, and the funnel beside the planted one."""
     input:
-        units="results/tables/units.parquet",
+        units=rules.population.output.units,
         truth=f"{SYNTH_DIR}/truth/units.parquet",
     output:
         report(
@@ -30,7 +30,7 @@ rule validate_imagery:
     """SIMULATED data only: reactivation calls of each rule against the planted reactivation, and
     M1's estimate of the planted preferred-axis effect."""
     input:
-        imagery="results/tables/imagery_units.parquet",
+        imagery=rules.imagery_population.output.units,
         truth=f"{SYNTH_DIR}/truth/units.parquet",
         m1="results/models/M1.tsv",
         m1_record="results/models/M1.json",
@@ -85,6 +85,6 @@ rule validate:
     """SIMULATED data only: every validation table against the planted truth (perception, imagery,
     and null cohorts over seeds); `snakemake validate` builds just these."""
     input:
-        "results/validation/perception.tsv",
-        "results/validation/imagery.tsv",
-        "results/validation/imagery_null.tsv",
+        rules.validate_perception.output[0],
+        rules.validate_imagery.output[0],
+        rules.validate_imagery_null.output[0],

@@ -12,7 +12,7 @@
 # Learned from ../shared/tools/local_slurm_probe.sh (research/local_slurm.md): private munge
 # socket and key, daemons in the foreground modes as our own children, /etc/slurm/slurm.conf
 # linked to our config while the cluster runs (srun inside jobs reads only the default path),
-# MinJobAge high enough for squeue-based status checks.
+# MinJobAge high enough (2 h) that squeue still knows every job of a slow run when the test checks it.
 set -Eeuo pipefail
 
 cmd=${1:?usage: local_cluster.sh start|stop DIR}
@@ -126,7 +126,7 @@ MpiDefault=none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
-MinJobAge=600
+MinJobAge=7200
 ReturnToService=2
 SlurmctldTimeout=30
 SlurmdTimeout=30
