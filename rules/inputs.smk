@@ -27,12 +27,6 @@ rule simulate_cohort:
         mem_mb=mem_mb(3000),
         runtime=runtime(30),
     params:
-        profile=config["simulation"]["profile"],
-        seed=config["simulation"]["seed"],
-        axis_tuned_fraction=config["simulation"]["axis_tuned_fraction"],
-        other_responsive_fraction=config["simulation"]["other_responsive_fraction"],
-        reactivated_fraction=config["simulation"]["reactivated_fraction"],
-        null_tuning=config["simulation"]["null_tuning"],
         simulation=config["simulation"],
         out_dir=lambda wc, output: str(Path(output.object_space).parent),
     script:

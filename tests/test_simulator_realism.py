@@ -87,7 +87,7 @@ def test_the_realism_defaults_are_the_config_schemas():
     schema = yaml.safe_load((REPO / "schemas" / "config.schema.yaml").read_text())
     keys = schema["properties"]["simulation"]["properties"]
     defaults = {k: v["default"] for k, v in keys.items()}
-    assert realism_from_config(defaults) == Realism()
+    assert realism_from_config(defaults) == replace(Realism(), enabled=keys["realism"]["default"])
     assert {f.name for f in fields(Realism)} - {"enabled"} <= set(keys)
     assert realism_from_config({**defaults, "realism": False}).enabled is False
 
