@@ -68,6 +68,7 @@ rule validate_imagery_null:
         runtime=runtime(60),
     params:
         profile=config["validation"]["null_profile"],
+        simulation=config["simulation"],
         seeds=[config["simulation"]["seed"] + k for k in range(1, config["validation"]["null_seeds"] + 1)],
         screening=stage_config(config["screening"], ScreeningParams),
         axis=stage_config(config["axis"], AxisParams),

@@ -11,6 +11,7 @@ from . import selection as sel
 from .perception import AxisParams
 from .reactivation import ReactivationParams
 from .screening import ScreeningParams
+from .simulate.realism import Realism
 
 
 def _rate(hits: pd.Series) -> tuple[float, int]:
@@ -80,12 +81,12 @@ def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dic
 
 def imagery_null_check(profile_name: str, seeds: list[int], screening_params: ScreeningParams, axis_params: AxisParams,
                        reactivation_params: ReactivationParams, windows: dict, n_shuffles: int, m1_spec: dict,
-                       optimizers: tuple[str, ...], m1_alpha: float) -> pd.DataFrame:
-    """Per seed of a cohort with no reactivation (everything else as planted): the reactivation
-    call rate among axis-tuned VTC units in imagery sessions, and M1's test of the preferred
-    projection at level `m1_alpha`. Sessions are simulated and analysed in memory with the
-    workflow's own functions; `n_shuffles` as config imagery.n_shuffles, the cohort's seed as the
-    imagery seed."""
+                       optimizers: tuple[str, ...], m1_alpha: float, realism: Realism) -> pd.DataFrame:
+    """Per seed of a cohort with no reactivation (everything else as planted, with the run's
+    `realism` settings): the reactivation call rate among axis-tuned VTC units in imagery sessions,
+    and M1's test of the preferred projection at level `m1_alpha`. Sessions are simulated and
+    analysed in memory with the workflow's own functions; `n_shuffles` as config
+    imagery.n_shuffles, the cohort's seed as the imagery seed."""
     from . import axis as ax
     from .imagery import ImageryParams, SessionTables, imagery_session
     from .models import fit_model, imagery_model_data
@@ -98,7 +99,7 @@ def imagery_null_check(profile_name: str, seeds: list[int], screening_params: Sc
     from .tables import session_tables
 
     rows = []
-    profile = get_profile(profile_name, reactivated_fraction=0.0)
+    profile = get_profile(profile_name, reactivated_fraction=0.0, realism=realism)
     for seed in seeds:
         plan = plan_cohort(profile, seed)
         objects = ObjectSpaceFile(np.arange(1, 501), plan.objects.features, plan.objects.categories,
