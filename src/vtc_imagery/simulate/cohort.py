@@ -218,7 +218,8 @@ def principal_orthogonal_direction(axis: np.ndarray, features: np.ndarray) -> np
 
     `axis` and the result are directions in the per-dimension-normalised space; the PCA is done in
     the unscaled space, where the dimensions keep their variance (normalised, every direction has
-    the same variance). The idealised cohort's closed-loop design.
+    the same variance). The idealised cohort's closed-loop design, written here rather than imported
+    from the analysis (axis.orthogonal_axis) because the simulator must not share code with what it tests.
     """
     norms = np.sqrt((features**2).sum(axis=0))
     norms = np.where(norms == 0, 1.0, norms)
