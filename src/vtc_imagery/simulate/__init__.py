@@ -1,10 +1,11 @@
 """The virtual cohort: a simulator that writes DANDI-layout NWB files with the paper's design, an
 object-space file, and truth tables that only tests and the summary report compare against.
 
-Same profile and seed give the same data (NWB object ids and creation dates aside). By default the
-cohort is realistic (realism.py: renewal spiking with bursts, trial gain, drift, patient effects,
+Same profile and seed give the same data (NWB object ids and creation dates aside). The profiles
+here are realistic (realism.py: renewal spiking with bursts, trial gain, drift, patient effects,
 tuning that is not the analysis's model, noisy imagery; marginals.py measures it against the real
-recordings); `Realism(enabled=False)` gives back the idealised cohort. The simulator imports nothing
+recordings); `Realism(enabled=False)` gives back the idealised cohort, which is what the workflow
+simulates by default for now (config simulation.realism: false) until its calls are calibrated. The simulator imports nothing
 from the analysis: only file writing (..io, ..nwb.write) and the category names (..categories).
 """
 
