@@ -124,7 +124,27 @@ def test_loo_exemplar_model_equals_refitting_every_candidate_in_every_fold(space
                 best = (sse, design[j] @ beta)
         return best[1]
 
-    np.testing.assert_allclose(ax.loo_exemplar_predictions(y, x, 3), _naive_loo(y, fold), atol=1e-6)
+    np.testing.assert_allclose(ax.loo_exemplar_predictions(y, ax.exemplar_design(x, 3)), _naive_loo(y, fold), atol=1e-6)
+
+
+def _units_of(scaled, n_units, seed):
+    """Responses of `n_units` units to the images: some tuned along random axes, some not at all."""
+    rng = np.random.default_rng(seed)
+    gain = rng.uniform(0, 30, n_units) * (rng.random(n_units) < 0.7)
+    drive = scaled @ rng.normal(size=(scaled.shape[1], n_units)) * gain + rng.uniform(2, 10, n_units)
+    return rng.poisson(np.maximum(drive, 0.1)).astype(float)
+
+
+def test_batched_category_and_exemplar_models_equal_the_unit_by_unit_ones(space):
+    _, scaled, _ = space
+    r = _units_of(scaled, 11, 1)
+    cats = np.array(list("abcde") * 24)
+    design = ax.exemplar_design(scaled, 3)
+    batched_ex = ax.loo_exemplar_predictions(r, design, units_per_chunk=4)
+    batched_cat = ax.loo_category_predictions(r, cats)
+    for j in range(r.shape[1]):
+        np.testing.assert_allclose(batched_ex[:, j], ax.loo_exemplar_predictions(r[:, j], design), rtol=1e-12)
+        np.testing.assert_allclose(batched_cat[:, j], ax.loo_category_predictions(r[:, j], cats), rtol=1e-12)
 
 
 def test_explained_variance_is_one_minus_sse_over_sst():
@@ -182,12 +202,72 @@ def _plain_loop_pvalue(r, scaled, perms):
 def test_the_batched_shuffle_test_gives_exactly_the_plain_loops_pvalues(space):
     _, scaled, r = space
     weak = r + np.random.default_rng(5).normal(0, 40, len(r))  # p-values away from 0
-    batched = ax.axis_tuning_pvalues(weak, scaled, np.random.default_rng(9), n_shuffles=200, n_repeats=6, chunk=4)
+    batched = ax.axis_tuning_pvalues(weak, scaled, np.random.default_rng(9), n_shuffles=200, n_repeats=6)
     rng = np.random.default_rng(9)
-    perms = [ax.draw_permutations(rng, 200 * n, len(r)) for n in (4, 2)]
-    loop = [_plain_loop_pvalue(weak, scaled, p) for block in perms for p in block.reshape(-1, 200, len(r))]
+    loop = [_plain_loop_pvalue(weak, scaled, ax.draw_permutations(rng, 200, len(r))) for _ in range(6)]
     np.testing.assert_array_equal(batched, loop)
     assert batched.min() > 0
+
+
+@pytest.mark.parametrize("n_units", [7, 23])  # fewer units than feature dimensions, and more (the other gather)
+def test_every_units_pvalues_equal_a_per_unit_plain_loop_fed_the_same_permutations(space, n_units):
+    _, scaled, _ = space
+    r = _units_of(scaled, n_units, 2)
+    r[:, :3] += np.random.default_rng(3).normal(0, 40, (len(r), 3))  # some p-values away from 0 and 1
+    perms = [ax.draw_permutations(np.random.default_rng(4), 100, len(r)) for _ in range(3)]
+    p = ax.shuffle_test(r, ax.shuffle_basis(scaled), perms).repeat_pvalues()
+    loop = [[_plain_loop_pvalue(r[:, j], scaled, block) for j in range(n_units)] for block in perms]
+    np.testing.assert_array_equal(p, loop)
+    assert 0 < p.max() < 1
+
+
+def test_a_units_counts_do_not_depend_on_the_other_units_of_the_batch(space):
+    _, scaled, _ = space
+    r = _units_of(scaled, 9, 5)
+    basis = ax.shuffle_basis(scaled)
+    perms = [ax.draw_permutations(np.random.default_rng(6), 300, len(r)) for _ in range(4)]
+    together = ax.shuffle_test(r, basis, perms)
+    for j in range(r.shape[1]):
+        alone = ax.shuffle_test(r[:, [j]], basis, perms)
+        np.testing.assert_array_equal(alone.exceed[:, 0], together.exceed[:, j])
+        np.testing.assert_array_equal(alone.reach[:, 0], together.reach[:, j])
+
+
+def test_mixed_precision_counts_equal_double_precision_counts_including_undecided_ones():
+    # Units with no tuning put the observed correlation in the bulk of the shuffles, where the
+    # float32 error bound leaves comparisons undecided and float64 decides them.
+    rng = np.random.default_rng(7)
+    scaled = ax.scale_features(rng.normal(size=(500, 50)) * np.linspace(3, 0.5, 50))
+    r = np.hstack([_units_of(scaled, 12, 8), rng.poisson(4.0, (500, 30)).astype(float)])
+    basis = ax.shuffle_basis(scaled)
+    perms = [ax.draw_permutations(rng, 500, 500) for _ in range(4)]
+    mixed, double = ax.shuffle_test(r, basis, perms, "mixed"), ax.shuffle_test(r, basis, perms, "double")
+    np.testing.assert_array_equal(mixed.exceed, double.exceed)
+    np.testing.assert_array_equal(mixed.reach, double.reach)
+    assert mixed.recomputed > 0 and double.recomputed == 0
+
+
+def test_permutations_are_uniform_and_a_row_with_tied_keys_is_redrawn():
+    # 8-bit words leave 6 random bits for 4 indices: ~9% of rows tie, which sorting would leave in
+    # index order (biased towards the identity) if they were not redrawn.
+    rng = np.random.default_rng(8)
+    perms = ax._packed_permutations(rng, 48_000, np.zeros(4, dtype=np.int64), np.uint8)
+    codes = (perms * 4 ** np.arange(4)).sum(axis=1)
+    _, counts = np.unique(codes, return_counts=True)
+    assert len(counts) == 24
+    assert stats.chisquare(counts).pvalue > 1e-3
+    full = ax.draw_permutations(rng, 20_000, 5)  # the words the draws use: the first image lands anywhere alike
+    assert stats.chisquare(np.bincount(full[:, 0], minlength=5)).pvalue > 1e-3
+
+
+def test_within_category_permutations_never_move_an_object_out_of_its_category():
+    cats = np.array(list("aabbbbbcddddddddde"))[np.random.default_rng(0).permutation(18)]
+    perms = ax.draw_within_group_permutations(np.random.default_rng(1), 5000, cats)
+    assert np.all(cats[perms] == cats)
+    assert np.all(np.sort(perms, axis=1) == np.arange(18))
+    for c in "abcd":  # and within its category, an object reaches every position
+        members = np.flatnonzero(cats == c)
+        assert set(perms[:, members[0]]) == set(members)
 
 
 def test_a_tuned_unit_is_significant_in_every_repeat_and_a_null_one_is_not(space):
@@ -233,3 +313,34 @@ def test_the_reliability_ceiling_is_the_unsquared_spearman_brown_value():
     squared = ax.split_half_explainable_variance(counts, np.random.default_rng(0), 30, squared=True)
     plain = ax.split_half_explainable_variance(counts, np.random.default_rng(0), 30, squared=False)
     assert 0 < squared < plain < 1
+
+
+def test_mixed_precision_gives_the_double_precision_counts_and_calls_on_the_ci_cohort(ci_plan, ci_profile):
+    # Every responsive unit the ci cohort plants, with Poisson noise over 4 trials of 0.267 s: the
+    # main test at the configured 100 x 500 shuffles, the test within categories at 20 x 500.
+    from vtc_imagery.simulate.cohort import realistic_drive, standardised_features, visual_drive
+
+    units = ci_plan.units[ci_plan.units.unit_type != "none"]
+    objects = ci_plan.objects
+    if ci_profile.realism.enabled:
+        drive = realistic_drive(units, objects.features, objects.categories, objects.features, ci_profile.realism)
+    else:
+        x = standardised_features(objects.features, objects.features)
+        drive = visual_drive(units, x, objects.categories, x)
+    rate = units.baseline_hz.to_numpy()[:, None] + drive
+    r = (np.random.default_rng(0).poisson(rate.T * 4 * 0.267) / (4 * 0.267)).astype(float)
+    basis = ax.shuffle_basis(ax.scale_features(objects.features))
+    tests = ((r, 100, lambda rng: ax.draw_permutations(rng, 500, 500)),
+             (ax.category_residuals(r, objects.categories), 20,
+              lambda rng: ax.draw_within_group_permutations(rng, 500, objects.categories)))
+    results = []
+    for responses, n_repeats, draw in tests:
+        counts = {}
+        for precision in ("mixed", "double"):
+            rng = np.random.default_rng(1)
+            counts[precision] = ax.shuffle_test(responses, basis, (draw(rng) for _ in range(n_repeats)), precision)
+        np.testing.assert_array_equal(counts["mixed"].exceed, counts["double"].exceed)
+        np.testing.assert_array_equal(counts["mixed"].reach, counts["double"].reach)
+        results.append(counts)
+    calls = {k: [ax.is_axis_tuned(p, 0.01, 99) for p in c.repeat_pvalues().T] for k, c in results[0].items()}
+    assert r.shape[1] >= 25 and calls["mixed"] == calls["double"] and any(calls["mixed"])

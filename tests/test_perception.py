@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from vtc_imagery.perception import model_comparison, selection_funnel
 from vtc_imagery.validation import perception_validation
@@ -15,6 +16,7 @@ def _units():
         area=["VTC", "VTC", "VTC", "VTC", "hippocampus", "VTC"],
         responsive=[True, True, True, False, True, np.nan],
         axis_tuned=[True, True, False, False, True, False],
+        axis_tuned_beyond_category=[True, False, False, False, True, False],
         nev_axis=[0.9, 0.8, 0.5, np.nan, 0.7, np.nan],
         nev_category=[0.2, 0.3, 0.4, np.nan, 0.1, np.nan],
         nev_exemplar=[0.5, 0.4, 0.1, np.nan, 0.2, np.nan],
@@ -22,12 +24,23 @@ def _units():
     ))
 
 
-def test_the_funnel_counts_vtc_then_responsive_then_axis_tuned_beside_the_paper():
+def test_the_funnel_counts_vtc_then_responsive_then_axis_tuned_then_beyond_category_beside_the_paper():
     funnel = selection_funnel(_units()).set_index("stage")
-    assert funnel.this_run.tolist() == [6, 5, 3, 2]
-    assert funnel.paper.tolist()[1:] == [714, 456, 367]
+    assert funnel.this_run.tolist() == [6, 5, 3, 2, 1]
+    assert funnel.paper.tolist()[1:4] == [714, 456, 367] and np.isnan(funnel.paper["axis-tuned beyond category"])
     assert funnel.loc["axis-tuned", "fraction_of_previous"] == 2 / 3
     assert funnel.loc["axis-tuned", "paper_fraction_of_previous"] == 367 / 456
+    assert funnel.loc["axis-tuned beyond category", "fraction_of_previous"] == 1 / 2
+
+
+def test_the_imagery_stages_of_the_funnel_select_from_the_axis_tuned_units():
+    units = _units()
+    imagery = pd.DataFrame(dict(unit_id=["u0", "u1"], reactivated=[True, False]))
+    funnel = selection_funnel(units, imagery).set_index("stage")
+    assert funnel.this_run["axis-tuned in imagery sessions"] == 2 and funnel.this_run["reactivated"] == 1
+    assert funnel.loc["axis-tuned in imagery sessions", "fraction_of_previous"] == 2 / 2  # of axis-tuned, not of beyond
+    assert funnel.loc["axis-tuned in imagery sessions", "paper_fraction_of_previous"] == 107 / 367
+    assert funnel.loc["reactivated", "fraction_of_previous"] == 1 / 2
 
 
 def test_model_comparison_uses_responsive_vtc_units_with_a_normalised_ev():
@@ -72,8 +85,6 @@ def test_the_unit_table_of_a_session_without_an_axis_model_has_no_axis_tuned_uni
 
 
 def test_a_unit_in_two_screening_rows_is_refused():
-    import pytest
-
     from vtc_imagery.perception import unit_table
 
     with pytest.raises(Exception, match=r"one-to-one|one_to_one"):
@@ -91,3 +102,116 @@ def test_the_null_summary_row_pools_counts_and_gives_m1s_rejection_rate():
     last = out.iloc[-1]
     assert last.n_axis_tuned == 40 and last.n_reactivated == 2 and last.call_rate == 2 / 40
     assert np.isnan(last.m1_p) and last.m1_significant == 0.5
+
+
+def _axis_params(**changes):
+    import dataclasses
+    from pathlib import Path
+
+    from vtc_imagery.config import load_schema, validate_config
+    from vtc_imagery.perception import AxisParams
+
+    schema = load_schema(Path(__file__).resolve().parents[1] / "schemas/config.schema.yaml")
+    params = AxisParams.from_config(validate_config({}, schema)["axis"])
+    return dataclasses.replace(params, **changes)
+
+
+def _category_space(n=500, d=20, seed=0):
+    """Objects in 5 categories whose features cluster by category, as deep-network features do."""
+    rng = np.random.default_rng(seed)
+    categories = np.array(list("abcde"))[rng.integers(0, 5, n)]
+    centres = rng.normal(0, 1.5, (5, d))
+    features = centres[np.searchsorted(list("abcde"), categories)] + rng.normal(size=(n, d))
+    return features, categories
+
+
+@pytest.mark.parametrize("statistic", ["residual", "raw"])
+def test_category_only_units_are_axis_tuned_but_not_beyond_category_at_more_than_the_nominal_rate(statistic):
+    from scipy import stats
+
+    from vtc_imagery import axis as ax
+    from vtc_imagery.perception import shuffle_test_columns
+
+    features, categories = _category_space()
+    rng = np.random.default_rng(1)
+    n_units, alpha = 100, 0.05
+    means = rng.uniform(2, 6, (5, n_units)) + 8 * (rng.integers(0, 5, n_units) == np.arange(5)[:, None])
+    r = rng.poisson(means[np.searchsorted(list("abcde"), categories)]).astype(float)  # category + noise only
+    params = _axis_params(n_shuffles=200, n_repeats=10, alpha=alpha, min_significant=9,
+                          within_category_statistic=statistic)
+    table = shuffle_test_columns(r, ax.scale_features(features), categories, params, "sub-1_ses-1")
+    assert table.axis_tuned.mean() > 0.9  # the authors' null (no feature dependence) rejects them
+    false_calls = int(table.axis_tuned_beyond_category.sum())
+    assert false_calls <= stats.binom.ppf(0.999, n_units, alpha)  # not above the nominal rate
+    assert stats.kstest(table.within_category_p, "uniform").pvalue > 1e-3  # the p-values are those of a null
+
+
+def test_a_unit_with_an_axis_within_categories_is_axis_tuned_beyond_category():
+    from vtc_imagery import axis as ax
+    from vtc_imagery.perception import shuffle_test_columns
+
+    features, categories = _category_space()
+    rng = np.random.default_rng(2)
+    n_units = 20
+    scaled = ax.scale_features(features)
+    # The axis acts on the features' deviation from their category's mean: nothing of it is category,
+    # and it explains less of the responses than the category and the noise do.
+    within = scaled - pd.DataFrame(scaled).groupby(categories).transform("mean").to_numpy()
+    z = within @ rng.normal(size=(scaled.shape[1], n_units))
+    z /= z.std(axis=0)
+    category_effect = 6 * (rng.integers(0, 5, n_units) == np.searchsorted(list("abcde"), categories)[:, None])
+    r = rng.poisson(np.maximum(0.5, 6 + category_effect + 1.5 * z)).astype(float)
+    for rule in ("pooled", "repeats"):
+        params = _axis_params(n_shuffles=200, n_repeats=10, min_significant=9, within_category_rule=rule)
+        table = shuffle_test_columns(r, scaled, categories, params, "sub-1_ses-1")
+        assert table.axis_tuned_beyond_category.all(), rule
+
+
+def test_a_unit_whose_responses_do_not_vary_within_categories_is_not_tested_there():
+    from vtc_imagery import axis as ax
+    from vtc_imagery.perception import shuffle_test_columns
+
+    features, categories = _category_space()
+    r = (np.searchsorted(list("abcde"), categories) * 3.1 + 1.3)[:, None]  # a rate per category, no noise
+    for rule in ("pooled", "repeats"):
+        params = _axis_params(n_shuffles=100, n_repeats=10, min_significant=9, within_category_rule=rule)
+        table = shuffle_test_columns(r, ax.scale_features(features), categories, params, "sub-1_ses-1")
+        assert bool(table.axis_tuned[0]) and not table.axis_tuned_beyond_category[0]
+        assert np.isnan(table.within_category_p[0]) and table.within_category_significant_repeats[0] == 0
+
+
+def _session(n_images=200, n_units=8, seed=0):
+    """A small screening session: objects, per-image responses and per-trial counts of a few units."""
+    from vtc_imagery.objects import ObjectSpaceFile
+
+    rng = np.random.default_rng(seed)
+    features, categories = _category_space(n_images, 10, seed)
+    objects = ObjectSpaceFile(np.arange(1, n_images + 1), features, categories, features[:5], pd.DataFrame(), True)
+    gain = np.r_[0.0, 0.0, rng.uniform(0.2, 1.5, n_units - 2)]  # two units without tuning
+    drive = np.maximum(0.2, 4 + features @ rng.normal(size=(10, n_units)) * gain)
+    trials = rng.poisson(np.repeat(drive[:, None, :], 4, axis=1))  # (image, trial, unit)
+    counts = pd.DataFrame([dict(unit_id=f"s_unit-{u:03d}", stim_id=i + 1, trial_index=4 * i + t, count=trials[i, t, u])
+                           for i in range(n_images) for t in range(4) for u in range(n_units)])
+    responses = (counts.groupby(["unit_id", "stim_id"])["count"].mean() / 0.267).rename("response_hz").reset_index()
+    return objects, responses.assign(stim_phase="screening"), counts
+
+
+def test_the_same_seed_gives_a_byte_identical_axis_table():
+    import io
+
+    from vtc_imagery.perception import axis_model_session
+
+    objects, responses, counts = _session()
+    params = _axis_params(n_shuffles=100, n_repeats=10, min_significant=9, explainable_splits=50,
+                          consistency_splits=20)
+
+    def parquet(table):
+        buffer = io.BytesIO()
+        table.to_parquet(buffer)
+        return buffer.getvalue()
+
+    first = axis_model_session(responses, counts, objects, params, "sub-1_ses-1")
+    assert parquet(first) == parquet(axis_model_session(responses, counts, objects, params, "sub-1_ses-1"))
+    assert {"within_category_p", "within_category_significant_repeats", "axis_tuned_beyond_category"} <= set(first)
+    other = axis_model_session(responses, counts, objects, params, "sub-1_ses-2")  # its own permutations
+    assert not first.tuning_p_median.equals(other.tuning_p_median)

@@ -18,6 +18,7 @@ def _units():
         area=[sel.VTC, sel.VTC, sel.VTC, sel.VTC, "amygdala", sel.VTC],
         responsive=pd.array([True, True, True, False, True, None], dtype="boolean"),
         axis_tuned=pd.array([True, None, False, False, True, None], dtype="boolean"),
+        axis_tuned_beyond_category=pd.array([True, None, True, False, True, None], dtype="boolean"),
         reactivated=[True, True, False, True, True, False],
         nev_axis=[0.5, 0.2, np.nan, 0.1, 0.3, 0.4],
     ))
@@ -80,8 +81,13 @@ def test_units_in_imagery_sessions_are_those_with_an_imagery_row():
     assert _ids(u, sel.in_imagery_sessions(u, pd.DataFrame(dict(unit_id=["b", "e", "z"])))) == ["b", "e"]
 
 
+def test_axis_tuned_beyond_category_units_are_axis_tuned_vtc_units_significant_within_categories():
+    u = _units()  # c: significant within categories but not axis-tuned; e: not in VTC
+    assert _ids(u, sel.axis_tuned_beyond_category(u)) == ["a"]
+
+
 def test_the_paper_funnel_names_each_count_once():
-    assert list(paper.FUNNEL.values()) == [None, paper.N_VTC, paper.N_RESPONSIVE, paper.N_AXIS_TUNED,
+    assert list(paper.FUNNEL.values()) == [None, paper.N_VTC, paper.N_RESPONSIVE, paper.N_AXIS_TUNED, None,
                                            paper.N_AXIS_TUNED_IN_IMAGERY, paper.N_REACTIVATED]
     assert (paper.N_VTC, paper.N_RESPONSIVE, paper.N_AXIS_TUNED) == (714, 456, 367)
     assert (paper.N_AXIS_TUNED_IN_IMAGERY, paper.N_REACTIVATED) == (107, 43)

@@ -4,14 +4,19 @@ axis, category and exemplar models, split-half explainable variance, the shuffle
 tuning, split-half axis consistency, and binned tuning curves.
 
 Shapes: `features` (n_images, n_dims) object-space coordinates; `responses` (n_images,) mean rates
-in Hz; axes are (n_dims,) vectors in the scaled space.
+in Hz, or (n_images, n_units) for the functions batched over a session's units; axes are (n_dims,)
+vectors in the scaled space.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.spatial.distance import cdist
 
 
 def scale_features(features: np.ndarray) -> np.ndarray:
@@ -99,26 +104,65 @@ def loo_axis_predictions(responses: np.ndarray, scaled: np.ndarray) -> np.ndarra
     return intercept + slope * diag
 
 
+def category_residuals(responses: np.ndarray, categories: np.ndarray) -> np.ndarray:
+    """The responses minus the mean response of their image's category, shape as `responses`
+    ((n_images,) or (n_images, n_units))."""
+    r = np.asarray(responses, dtype=np.float64)
+    r2 = r.reshape(len(r), -1)
+    _, codes = np.unique(categories, return_inverse=True)
+    codes = codes.reshape(len(r2))
+    totals = np.zeros((codes.max() + 1, r2.shape[1]))
+    np.add.at(totals, codes, r2)
+    return (r2 - totals[codes] / np.bincount(codes)[codes][:, None]).reshape(r.shape)
+
+
 def loo_category_predictions(responses: np.ndarray, categories: np.ndarray) -> np.ndarray:
     """Leave-one-image-out predictions of the category model: OLS on one-hot category labels, i.e.
-    the mean response of the held-out image's category over the other images.
+    the mean response of the held-out image's category over the other images. `responses` (n_images,)
+    or (n_images, n_units); the predictions have its shape.
 
     FIX (matlab_code.md §4 item 9): the authors regressed on the category number 1-5 as a single
     numeric regressor; one-hot labels make it a category model.
     """
-    df = pd.DataFrame(dict(r=responses, c=categories))
-    total = df.groupby("c").r.transform("sum").to_numpy()
-    count = df.groupby("c").r.transform("size").to_numpy()
-    grand = (responses.sum() - responses) / (len(responses) - 1)
+    r = np.asarray(responses, dtype=np.float64)
+    r2 = r.reshape(len(r), -1)
+    _, codes = np.unique(categories, return_inverse=True)
+    count = np.bincount(codes)[codes][:, None]  # (n, 1) images of each image's category
+    totals = np.zeros((codes.max() + 1, r2.shape[1]))
+    np.add.at(totals, codes, r2)
+    grand = (r2.sum(axis=0) - r2) / (len(r2) - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        own = (total - responses) / (count - 1)
-    return np.where(count > 1, own, grand)  # a category of one image falls back to the grand mean
+        own = (totals[codes] - r2) / (count - 1)
+    return np.where(count > 1, own, grand).reshape(r.shape)  # a category of one image falls back to the grand mean
 
 
-def loo_exemplar_predictions(responses: np.ndarray, scaled: np.ndarray, degree: int) -> np.ndarray:
+@dataclass(frozen=True)
+class ExemplarDesign:
+    """The exemplar model's candidate designs, which depend on the images only (computed once per session).
+
+    `q` (n_candidates, n_images, degree + 1): an orthonormal basis (reduced QR) of candidate e's
+    polynomial design [1, d, d^2, ...] in its normalised distances d to every image;
+    `leverage` (n_candidates, n_images): the diagonal of each candidate's hat matrix. The
+    candidates are the images themselves.
+    """
+
+    q: np.ndarray
+    leverage: np.ndarray
+
+
+def exemplar_design(scaled: np.ndarray, degree: int) -> ExemplarDesign:
+    """Distances between the images (scaled by the largest), each candidate's polynomial design and its QR."""
+    dist = cdist(scaled, scaled)  # (exemplar e, image i)
+    dist = dist / dist.max()
+    design = np.stack([dist**p for p in range(degree + 1)], axis=-1)  # (e, i, degree+1)
+    q, _ = np.linalg.qr(design)  # reduced QR per exemplar
+    return ExemplarDesign(q, np.minimum((q**2).sum(axis=-1), 1 - 1e-12))
+
+
+def loo_exemplar_predictions(responses: np.ndarray, design: ExemplarDesign, units_per_chunk: int = 8) -> np.ndarray:
     """Leave-one-image-out predictions of the exemplar model: the response is a polynomial (cubic)
     of the distance from an exemplar, the exemplar being the stimulus whose polynomial fits the
-    training images best.
+    training images best. `responses` (n_images,) or (n_images, n_units); the predictions have its shape.
 
     FIX (matlab_code.md §4 item 10): the authors' nonlinear fit reused one coefficient for two
     terms, bounded the signed exemplar coordinates at 0, predicted with the initial rather than the
@@ -128,23 +172,25 @@ def loo_exemplar_predictions(responses: np.ndarray, scaled: np.ndarray, degree: 
     closed form (deleting one observation from an OLS fit changes its SSE by e_j^2 / (1 - h_jj)).
     Exemplars are restricted to the stimuli themselves: a free exemplar refitted by nonlinear least
     squares in each of 500 folds costs minutes per unit.
+    Units are taken `units_per_chunk` at a time to bound the (candidates x images x units) arrays.
     """
-    n = len(responses)
-    r = responses.astype(np.float64)
-    dist = np.sqrt(((scaled[:, None, :] - scaled[None, :, :]) ** 2).sum(axis=-1))  # (exemplar e, image i)
-    dist = dist / dist.max()
-    design = np.stack([dist**p for p in range(degree + 1)], axis=-1)  # (e, i, degree+1)
-    q, _ = np.linalg.qr(design)  # reduced QR per exemplar
-    fitted = np.einsum("eik,ek->ei", q, np.einsum("eik,i->ek", q, r))
-    resid = r[None, :] - fitted  # (e, i)
-    lever = np.minimum((q**2).sum(axis=-1), 1 - 1e-12)  # (e, i)
-    sse = (resid**2).sum(axis=1)  # (e,)
-    train_sse = sse[:, None] - resid**2 / (1 - lever)  # SSE of exemplar e fitted without image j
-    np.fill_diagonal(train_sse, np.inf)  # the exemplar is one of the training images, never the held-out one
-    best = train_sse.argmin(axis=0)  # (j,)
+    r = np.asarray(responses, dtype=np.float64)
+    r2 = r.reshape(len(r), -1)
+    q, lever = design.q, design.leverage
+    n = len(r2)
     cols = np.arange(n)
-    loo_resid = resid[best, cols] / (1 - lever[best, cols])
-    return r - loo_resid
+    out = np.empty_like(r2)
+    for start in range(0, r2.shape[1], units_per_chunk):
+        y = r2[:, start:start + units_per_chunk]  # (i, u)
+        coef = np.einsum("eik,iu->eku", q, y, optimize=True)
+        resid = y[None] - q @ coef  # (e, i, u)
+        sse = (resid**2).sum(axis=1)  # (e, u)
+        train_sse = sse[:, None, :] - resid**2 / (1 - lever)[:, :, None]  # SSE of e fitted without image j
+        train_sse[cols, cols] = np.inf  # the exemplar is one of the training images, never the held-out one
+        best = train_sse.argmin(axis=0)  # (j, u)
+        loo_resid = resid[best, cols[:, None], np.arange(y.shape[1])] / (1 - lever[best, cols[:, None]])
+        out[:, start:start + units_per_chunk] = y - loo_resid
+    return out.reshape(r.shape)
 
 
 def split_half_explainable_variance(counts: np.ndarray, rng: np.random.Generator, n_splits: int,
@@ -201,59 +247,277 @@ def normalised_ev(ev: float, explainable: float, min_explainable: float) -> floa
     return float(min(ev / explainable, 1.0))
 
 
-def shuffle_correlations(responses: np.ndarray, scaled: np.ndarray, permutations: np.ndarray) -> np.ndarray:
-    """Correlation of the STA projection with the responses under each image-feature shuffle.
+@dataclass(frozen=True)
+class ShuffleBasis:
+    """The scaled image features in the form the shuffle test uses (computed once per session).
 
-    `permutations` (n_shuffles, n_images): in shuffle k, the features of image i are paired with
-    the response of image permutations[k, i] (equivalently, the rows of the feature matrix are
-    permuted by the inverse permutation, as the authors did). In matrix form: with f = r - mean r
-    and g = f[permutations[k]], the shuffled STA is
-    h = X^T g and corr(X h, g) = |h|^2 / sqrt((h^T C h - (s.h)^2 / n) |f|^2), C = X^T X, s = X^T 1,
-    so each shuffle costs one gather and a (n_images x n_dims) product, batched over all shuffles.
+    `rotated` (n_images, n_dims): the features centred over the images and rotated onto the
+    eigenvectors of their scatter matrix; `eigenvalues` (n_dims,): that matrix's eigenvalues;
+    `rotated32`: `rotated` in single precision.
     """
-    f = responses - responses.mean()
-    h = f[permutations] @ scaled  # (k, d)
-    return _sta_correlation(h, scaled, f)
+
+    rotated: np.ndarray
+    eigenvalues: np.ndarray
+    rotated32: np.ndarray
 
 
-def _sta_correlation(h: np.ndarray, scaled: np.ndarray, f: np.ndarray) -> np.ndarray:
-    n = len(f)
-    c = scaled.T @ scaled
-    s = scaled.sum(axis=0)
-    num = (h**2).sum(axis=-1)
-    var_u = np.einsum("kd,de,ke->k", h, c, h) - (h @ s) ** 2 / n
-    den = np.sqrt(np.maximum(var_u, 0) * (f**2).sum())
+def shuffle_basis(scaled: np.ndarray) -> ShuffleBasis:
+    """The shuffle test's basis of the scaled features `scaled` (n_images, n_dims)."""
+    centred = scaled - scaled.mean(axis=0)
+    eigenvalues, vectors = np.linalg.eigh(centred.T @ centred)
+    rotated = centred @ vectors
+    return ShuffleBasis(rotated, np.maximum(eigenvalues, 0.0), rotated.astype(np.float32))
+
+
+# Bytes of the gathered (shuffled) operand per GEMM: a few of them fit in the L2/L3 caches.
+_GATHER_BYTES = 1 << 21
+_U32 = 2.0**-24  # unit roundoff of float32
+
+
+def _shuffled_moments(f: np.ndarray, rotated: np.ndarray, eigenvalues: np.ndarray,
+                      perms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """|w|^2 and sum_j L_j w_j^2 of w = Z^T f_u[perm] for every unit u and permutation: two (n_units,
+    n_perms) float64 arrays. `f` (n_units, n_images) centred responses and `rotated` Z (n_images,
+    n_dims), both of one dtype, in which the product is computed.
+
+    The operand with fewer columns is gathered, each image's row as one element (a gather costs per
+    element, not per byte), image-major so that the gathered block is the right operand of one GEMM.
+    """
+    n_units, n = f.shape
+    d = rotated.shape[1]
+    num = np.empty((n_units, len(perms)))
+    den = np.empty((n_units, len(perms)))
+    gather_units = n_units <= d
+    source = np.ascontiguousarray(f.T if gather_units else rotated)  # (n, columns)
+    columns = source.shape[1]
+    rows = source.view(np.dtype((np.void, source.itemsize * columns))).reshape(n)
+    other = rotated.T if gather_units else f  # (d, n) or (u, n)
+    step = max(1, _GATHER_BYTES // (source.itemsize * n * columns))
+    for start in range(0, len(perms), step):
+        block = perms[start:start + step]
+        k = len(block)
+        if not gather_units:  # w_j = sum_i Z_ij f[perm[i]] = sum_m Z[inverse[m], j] f_m
+            inverse = np.empty(block.shape, dtype=np.intp)
+            np.put_along_axis(inverse, block.astype(np.intp), np.arange(n), axis=1)
+            block = inverse
+        # mode="clip": the indices are a permutation, so no bound check is needed (it would more
+        # than double the gather's time)
+        gathered = np.take(rows, block.T, mode="clip").view(source.dtype).reshape(n, k * columns)
+        w = (other @ gathered).astype(np.float64)
+        w *= w
+        if gather_units:  # w (d, k * u)
+            num[:, start:start + k] = w.sum(axis=0).reshape(k, n_units).T
+            den[:, start:start + k] = (eigenvalues @ w).reshape(k, n_units).T
+        else:  # w (u, k * d)
+            w = w.reshape(n_units, k, d)
+            num[:, start:start + k] = w.sum(axis=2)
+            den[:, start:start + k] = w @ eigenvalues
+    return num, den
+
+
+def _correlation(num: np.ndarray, den: np.ndarray, norm2: np.ndarray) -> np.ndarray:
+    den = np.sqrt(np.maximum(den, 0) * norm2)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def observed_correlation(responses: np.ndarray, scaled: np.ndarray) -> float:
-    """corr(projection onto the STA axis, r - mean r) for the true image-feature pairing."""
-    f = responses - responses.mean()
-    return float(_sta_correlation((f @ scaled)[None, :], scaled, f)[0])
+def _centred_units(responses: np.ndarray) -> np.ndarray:
+    f = np.asarray(responses, dtype=np.float64)
+    f = f.reshape(len(f), -1)
+    return np.ascontiguousarray((f - f.mean(axis=0)).T)  # (u, n)
+
+
+def shuffle_correlations(responses: np.ndarray, basis: ShuffleBasis, permutations: np.ndarray) -> np.ndarray:
+    """Correlation of the STA projection with the responses under each image-feature shuffle, for
+    every unit at once, in double precision: shape (n_shuffles, n_units) (or (n_shuffles,) for one
+    unit's (n_images,)).
+
+    `permutations` (n_shuffles, n_images): in shuffle k, the features of image i are paired with
+    the response of image permutations[k, i] (equivalently, the rows of the feature matrix are
+    permuted by the inverse permutation, as the authors did). With f = r - mean r, g = f[perm],
+    X the centred scaled features and Z = X V their rotation onto the eigenvectors of X^T X = V L V^T,
+    the shuffled STA is h = X^T g, and
+    corr(X h, g) = |h|^2 / sqrt(h^T X^T X h |f|^2) = |w|^2 / sqrt(sum_j L_j w_j^2 |f|^2), w = Z^T g,
+    so all shuffles of all units are one gather and one (shuffles x units, images) x (images, dims)
+    product.
+    """
+    f = _centred_units(responses)
+    num, den = _shuffled_moments(f, basis.rotated, basis.eigenvalues, np.asarray(permutations))
+    cc = _correlation(num, den, (f**2).sum(axis=1)[:, None]).T
+    return cc if np.ndim(responses) > 1 else cc[:, 0]
+
+
+def observed_correlation(responses: np.ndarray, basis: ShuffleBasis) -> np.ndarray:
+    """corr(projection onto the STA axis, r - mean r) for the true image-feature pairing: the shuffle
+    statistic at the identity permutation. Shape (n_units,), or a float for one unit's (n_images,)."""
+    identity = np.arange(len(responses))[None, :]
+    cc = shuffle_correlations(responses, basis, identity)[0]
+    return cc if np.ndim(responses) > 1 else float(cc)
+
+
+def _exceedances(f: np.ndarray, basis: ShuffleBasis, perms: np.ndarray, observed: np.ndarray,
+                 precision: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per unit, the permutations whose correlation is > and >= the observed one, (n_units,) each,
+    and the number of comparisons recomputed in float64.
+
+    precision "double": every correlation in float64. "mixed": the product in float32 (half the
+    time), with a rigorous bound on its error; only the comparisons the bound leaves undecided are
+    recomputed in float64, so the counts are those of float64. The bound: float32 rounding of
+    f, Z and of the n-term dot products moves each w_j by at most g_(n+2) sum_i |Z_ij||g_i| <=
+    g_(n+2) |Z_j| |f| (Higham's g_k = k u / (1 - k u), u = 2^-24, any summation order), so |dw| <=
+    delta = g_(n+2) |f| |Z|_F; then |w| is within delta and sqrt(sum L w^2) within sqrt(max L) delta
+    of the computed values, which bounds the correlation on both sides.
+    """
+    norm2 = (f**2).sum(axis=1)[:, None]  # (u, 1)
+    obs = observed[:, None]
+    if precision == "double":
+        cc = _correlation(*_shuffled_moments(f, basis.rotated, basis.eigenvalues, perms), norm2)
+        return np.count_nonzero(cc > obs, axis=1), np.count_nonzero(cc >= obs, axis=1), 0
+    num, den = _shuffled_moments(f.astype(np.float32), basis.rotated32, basis.eigenvalues, perms)
+    n = f.shape[1]
+    gamma = (n + 2) * _U32 / (1 - (n + 2) * _U32)
+    delta = gamma * np.sqrt(norm2) * np.sqrt((basis.rotated**2).sum())  # (u, 1)
+    size, spread = np.sqrt(num), np.sqrt(np.maximum(den, 0))
+    reach = np.sqrt(basis.eigenvalues.max()) * delta
+    scale = np.sqrt(norm2)
+    slack = 1e-9  # float64 rounding of these bounds and of any float64 evaluation of the correlation
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = np.maximum(size - delta, 0) ** 2 / ((spread + reach) * scale) * (1 - slack)
+        high = (size + delta) ** 2 / (np.maximum(spread - reach, 0) * scale) * (1 + slack)
+    high = np.where(np.isfinite(high), high, np.inf)
+    above = low > obs
+    undecided = ~above & ~(high < obs)
+    greater = np.count_nonzero(above, axis=1)
+    at_least = greater.copy()
+    units, which = np.nonzero(undecided)
+    if len(units):
+        w = np.take_along_axis(f[units], perms[which], axis=1) @ basis.rotated  # (m, d) in float64
+        w *= w
+        cc = _correlation(w.sum(axis=1), w @ basis.eigenvalues, norm2[units, 0])
+        np.add.at(greater, units, cc > observed[units])
+        np.add.at(at_least, units, cc >= observed[units])
+    return greater, at_least, len(units)
+
+
+def _one_blas_thread():
+    """BLAS limited to one thread: the test's many mid-sized products lose far more to thread
+    synchronisation than they gain (10-20 times the wall time with two threads on a busy 2-core
+    machine). Callers that want both cores run two tests in two threads."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # the stats extra is not installed: leave BLAS as it is
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(1)
+
+
+@dataclass(frozen=True)
+class ShuffleCounts:
+    """Outcome of a repeated shuffle test for a set of units.
+
+    observed (n_units,): the statistic of the true pairing; exceed (n_repeats, n_units): shuffles
+    whose statistic is strictly greater (the authors' count); reach (n_repeats, n_units): shuffles
+    whose statistic is greater or equal (the count of an exact Monte Carlo p-value); recomputed: the
+    comparisons that float32 left undecided and float64 decided (0 in double precision).
+    """
+
+    observed: np.ndarray
+    exceed: np.ndarray
+    reach: np.ndarray
+    n_shuffles: int
+    recomputed: int = 0
+
+    def repeat_pvalues(self) -> np.ndarray:
+        """The authors' p of each repeat: the fraction of its shuffles exceeding the observed
+        statistic, (n_repeats, n_units)."""
+        return self.exceed / self.n_shuffles
+
+    def pooled_pvalue(self) -> np.ndarray:
+        """One Monte Carlo p-value over all shuffles of all repeats, (k + 1) / (n + 1) with k the
+        shuffles reaching the observed statistic: an exact level-alpha test. Shape (n_units,)."""
+        return (self.reach.sum(axis=0) + 1) / (self.reach.shape[0] * self.n_shuffles + 1)
+
+
+def shuffle_test(responses: np.ndarray, basis: ShuffleBasis, repeats: Iterable[np.ndarray],
+                 precision: str = "mixed") -> ShuffleCounts:
+    """The shuffle test of every unit at once, repeated: `responses` (n_images, n_units); `repeats`
+    yields each repeat's permutations (n_shuffles, n_images), shared by all units (see
+    shuffle_correlations for their meaning). `precision` "mixed" counts exactly as "double" does,
+    in about half the time (see _exceedances)."""
+    if precision not in ("mixed", "double"):
+        raise ValueError(f"unknown precision {precision!r}; choose mixed or double")
+    r = np.asarray(responses, dtype=np.float64).reshape(len(responses), -1)
+    f = _centred_units(r)
+    observed = observed_correlation(r, basis)
+    exceed, reach, n_shuffles, recomputed = [], [], 0, 0
+    with _one_blas_thread():
+        for perms in repeats:
+            greater, at_least, undecided = _exceedances(f, basis, np.asarray(perms), observed, precision)
+            exceed.append(greater)
+            reach.append(at_least)
+            n_shuffles, recomputed = len(perms), recomputed + undecided
+    shape = (len(exceed), r.shape[1])
+    return ShuffleCounts(observed, np.array(exceed, dtype=np.int64).reshape(shape),
+                         np.array(reach, dtype=np.int64).reshape(shape), n_shuffles, recomputed)
 
 
 def axis_tuning_pvalues(responses: np.ndarray, scaled: np.ndarray, rng: np.random.Generator,
-                        n_shuffles: int = 500, n_repeats: int = 100, chunk: int = 10) -> np.ndarray:
-    """p of the shuffle test, repeated: for each repeat, the fraction of `n_shuffles` image-feature
-    shuffles whose correlation exceeds the observed one (strictly). Shape (n_repeats,).
-
-    Permutations are drawn repeat by repeat from `rng` (rng.permuted on rows of arange), so a plain
-    loop drawing them the same way gives exactly these p-values.
-    """
-    observed = observed_correlation(responses, scaled)
-    n = len(responses)
-    pvals = np.empty(n_repeats)
-    for start in range(0, n_repeats, chunk):
-        stop = min(start + chunk, n_repeats)
-        perms = draw_permutations(rng, (stop - start) * n_shuffles, n)
-        cc = shuffle_correlations(responses, scaled, perms).reshape(stop - start, n_shuffles)
-        pvals[start:stop] = (cc > observed).mean(axis=1)
-    return pvals
+                        n_shuffles: int = 500, n_repeats: int = 100) -> np.ndarray:
+    """The authors' p of each repeat of the shuffle test, for one unit's (n_images,) or several
+    units' (n_images, n_units) responses: shape (n_repeats,) or (n_repeats, n_units). Each repeat's
+    `n_shuffles` permutations are drawn from `rng` in turn (draw_permutations) and shared by the units."""
+    perms = (draw_permutations(rng, n_shuffles, len(responses)) for _ in range(n_repeats))
+    p = shuffle_test(responses, shuffle_basis(scaled), perms).repeat_pvalues()
+    return p if np.ndim(responses) > 1 else p[:, 0]
 
 
 def draw_permutations(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
-    """k independent permutations of range(n), shape (k, n)."""
-    return rng.permuted(np.broadcast_to(np.arange(n), (k, n)), axis=1)
+    """k independent uniform permutations of range(n), shape (k, n)."""
+    return draw_within_group_permutations(rng, k, np.zeros(n, dtype=np.int64))
+
+
+def draw_within_group_permutations(rng: np.random.Generator, k: int, groups: np.ndarray) -> np.ndarray:
+    """k independent permutations of range(len(groups)), each uniform among those that move every
+    index only among the indices of its own group; shape (k, n)."""
+    n = len(groups)
+    _, codes = np.unique(np.asarray(groups), return_inverse=True)
+    codes = codes.reshape(n)
+    sizes = np.bincount(codes).astype(np.float64)
+    fixed_bits = max(1, (n - 1).bit_length()) + int(codes.max()).bit_length()
+    # 32-bit words unless they would leave a tie in more than ~5% of the rows
+    word = np.uint32 if (sizes**2).sum() / 2.0 ** (33 - fixed_bits) <= 0.05 else np.uint64
+    return _packed_permutations(rng, k, codes, word)
+
+
+def _packed_permutations(rng: np.random.Generator, k: int, codes: np.ndarray, word: type) -> np.ndarray:
+    """Permutations within the groups `codes` (0..n_groups-1): each row sorts one `word` per index
+    packing [group | random bits | index] (a vectorised sort is several times faster than numpy's
+    Fisher-Yates); the order within a group is then uniform unless two of its random keys tie, and a
+    row with a tie is redrawn by Fisher-Yates, so every row is exactly uniform and rows independent."""
+    n = len(codes)
+    index_bits = max(1, (n - 1).bit_length())
+    group_bits = int(codes.max()).bit_length()
+    width = np.iinfo(word).bits
+    random_bits = width - index_bits - group_bits
+    if random_bits < 1:
+        raise ValueError(f"{n} indices in {codes.max() + 1} groups do not fit a {width}-bit word")
+    fixed = codes.astype(word) << word(width - group_bits) if group_bits else np.zeros(n, word)
+    fixed |= np.arange(n, dtype=word)
+    keys = rng.integers(0, np.iinfo(word).max, size=(k, n), dtype=word, endpoint=True)
+    keys &= word(((1 << random_bits) - 1) << index_bits)
+    keys |= fixed
+    keys.sort(axis=1)
+    high = keys >> word(index_bits)
+    tied = (high[:, 1:] == high[:, :-1]).any(axis=1)
+    keys &= word((1 << index_bits) - 1)
+    order = np.argsort(codes, kind="stable")  # the positions, grouped by group
+    out = np.empty((k, n), dtype=np.intp)
+    out[:, order] = keys  # the j-th sorted index fills the j-th position of the same group
+    for row in np.flatnonzero(tied):
+        for g in range(codes.max() + 1):
+            members = np.flatnonzero(codes == g)
+            out[row, members] = rng.permutation(members)
+    return out
 
 
 def is_axis_tuned(pvalues: np.ndarray, alpha: float, min_significant: int) -> bool:

@@ -13,4 +13,7 @@ N_REACTIVATED = 43  # of those, reactivated during imagery
 
 # The selection funnel, stage -> the paper's count (None: not reported).
 FUNNEL = {"recorded": None, VTC: N_VTC, "responsive": N_RESPONSIVE, "axis-tuned": N_AXIS_TUNED,
+          "axis-tuned beyond category": None,
           "axis-tuned in imagery sessions": N_AXIS_TUNED_IN_IMAGERY, "reactivated": N_REACTIVATED}
+# The stage each stage selects from, where it is not the one before it.
+FUNNEL_PARENT = {"axis-tuned in imagery sessions": "axis-tuned"}

@@ -16,7 +16,14 @@ from . import selection as sel
 from .decoding import identification_accuracy, loo_decode_features, prune_database, reconstruct
 from .objects import ObjectSpaceFile
 from .params import StageParams
-from .rng import STREAM_AXIS_CONSISTENCY, STREAM_AXIS_TUNING, STREAM_EXPLAINABLE, unit_rng
+from .rng import (
+    STREAM_AXIS_CONSISTENCY,
+    STREAM_AXIS_TUNING,
+    STREAM_AXIS_WITHIN_CATEGORY,
+    STREAM_EXPLAINABLE,
+    session_rng,
+    unit_rng,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,8 @@ class AxisParams(StageParams):
     n_repeats: int  # repeats of the test
     alpha: float  # per-repeat level
     min_significant: int  # repeats that must reach alpha
+    within_category_rule: str  # pooled (one p over all within-category shuffles) or repeats (the main test's rule)
+    within_category_statistic: str  # residual (responses minus category means) or raw
     explainable_splits: int
     min_explainable: float  # units below get no normalised EV
     consistency_splits: int
@@ -53,7 +62,9 @@ class UnitAxisJob:
     counts: np.ndarray  # (n_images, n_trials) window spike counts
     features: np.ndarray  # (n_images, n_features) object features
     scaled: np.ndarray  # (n_images, n_features) features scaled as the axis model uses them
-    categories: np.ndarray  # (n_images,) category labels
+    tests: dict  # the unit's columns from the session's batched shuffle tests
+    ev_category: float  # leave-one-out EV of the category model (batched over the session)
+    ev_exemplar: float  # leave-one-out EV of the exemplar model (batched over the session)
     params: AxisParams
 
 
@@ -73,30 +84,114 @@ def count_matrix(counts: pd.DataFrame, unit_id: str, stim_ids: np.ndarray) -> np
 
 
 def axis_model_session(responses: pd.DataFrame, counts: pd.DataFrame, objects: ObjectSpaceFile,
-                       params: AxisParams, workers: int = 1) -> pd.DataFrame:
+                       params: AxisParams, session: str, workers: int = 1) -> pd.DataFrame:
     """The axis model of every responsive unit of a session: preferred and orthogonal axes, the
-    shuffle test for axis tuning, leave-one-out EV of the axis, category and exemplar models,
-    split-half explainable variance, normalised EVs and split-half axis consistency.
+    shuffle test for axis tuning and the one within categories, leave-one-out EV of the axis,
+    category and exemplar models, split-half explainable variance, normalised EVs and split-half
+    axis consistency.
 
-    Units are spread over `workers` processes (one BLAS thread each); every unit has its own random
-    stream, so the table does not depend on the number of workers."""
+    What depends on the images only (feature scaling, the shuffle test's eigenbasis, the exemplar
+    model's distances and QR, the categories) is computed once; the two shuffle tests and the
+    category and exemplar models run on all units at once, with permutations drawn once per
+    session from `params.seed` and `session` and shared by its units. The rest is per unit, spread
+    over `workers` processes (one BLAS thread each), every unit with its own random streams, so the
+    table does not depend on the number of workers."""
     matrix = response_matrix(responses, objects.stim_id)
     shown = matrix.notna().all(axis=1).to_numpy()
     stim_ids = objects.stim_id[shown]
-    scaled = ax.scale_features(objects.features[shown])
-    categories = objects.categories[shown]
     features = objects.features[shown]
-    jobs = [UnitAxisJob(unit_id, matrix.loc[stim_ids, unit_id].to_numpy(np.float64),
-                        count_matrix(counts, unit_id, stim_ids), features, scaled, categories, params)
-            for unit_id in matrix.columns]
+    scaled = ax.scale_features(features)
+    categories = objects.categories[shown]
+    r = matrix.loc[stim_ids].to_numpy(np.float64)  # (n_images, n_units)
+    has_axis = np.any((r - r.mean(axis=0)).T @ scaled != 0, axis=1)  # constant responses have no axis
+    unit_ids, r = list(matrix.columns[has_axis]), r[:, has_axis]
+    if not unit_ids:
+        return pd.DataFrame()
+    tests = shuffle_test_columns(r, scaled, categories, params, session, workers)
+    ev_category = [ax.explained_variance(p, y) for p, y in
+                   zip(ax.loo_category_predictions(r, categories).T, r.T, strict=True)]
+    ev_exemplar = [ax.explained_variance(p, y) for p, y in
+                   zip(ax.loo_exemplar_predictions(r, ax.exemplar_design(scaled, params.exemplar_degree)).T, r.T,
+                       strict=True)]
+    jobs = [UnitAxisJob(unit_id, r[:, j], count_matrix(counts, unit_id, stim_ids), features, scaled,
+                        tests.to_dict("records")[j], ev_category[j], ev_exemplar[j], params)
+            for j, unit_id in enumerate(unit_ids)]
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers, initializer=_one_blas_thread) as pool:
             rows = list(pool.map(_unit_axis_model, jobs))
     else:
-        rows = [_unit_axis_model(job) for job in jobs]
-    return pd.DataFrame([row for row in rows if row is not None])
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):  # as in the worker processes: the per-unit products are small
+            rows = [_unit_axis_model(job) for job in jobs]
+    return pd.DataFrame(rows)
+
+
+def shuffle_test_columns(responses: np.ndarray, scaled: np.ndarray, categories: np.ndarray, params: AxisParams,
+                         session: str, workers: int = 1) -> pd.DataFrame:
+    """The two shuffle tests of a session's units, `responses` (n_images, n_units), one row per unit.
+
+    The authors' test (image-feature pairing shuffled over all images; null: no dependence on the
+    features) gives axis_correlation, tuning_p_median, tuning_significant_repeats and axis_tuned.
+    The test within categories (features shuffled only among objects of the same category; null:
+    the responses depend on the category alone) gives within_category_correlation (its observed
+    statistic), within_category_p (the pooled (k+1)/(n+1) p over all its shuffles),
+    within_category_significant_repeats (repeats with p < alpha, ties counted against the unit) and
+    axis_tuned_beyond_category: axis-tuned, and significant within categories by
+    `params.within_category_rule`. With `params.within_category_statistic` 'residual' its statistic
+    is the STA correlation of the responses minus their category means, with 'raw' of the responses.
+    A unit whose responses do not vary within categories cannot be tested there (p NaN, not called).
+    Each test draws its n_repeats x n_shuffles permutations once, from its own session stream; with
+    `workers` > 1 the two tests run in two threads (the counts do not depend on it).
+    """
+    n = len(responses)
+    basis = ax.shuffle_basis(scaled)
+    residuals = ax.category_residuals(responses, categories)
+    spread = np.sqrt(((responses - responses.mean(axis=0)) ** 2).sum(axis=0))
+    testable = np.sqrt((residuals**2).sum(axis=0)) > 1e-9 * spread  # rounding aside, some variation within
+
+    def main_test() -> ax.ShuffleCounts:
+        rng = session_rng(params.seed, session, STREAM_AXIS_TUNING)
+        return ax.shuffle_test(responses, basis, (ax.draw_permutations(rng, params.n_shuffles, n)
+                                                  for _ in range(params.n_repeats)))
+
+    def within_test() -> ax.ShuffleCounts:
+        rng = session_rng(params.seed, session, STREAM_AXIS_WITHIN_CATEGORY)
+        return ax.shuffle_test(residuals if params.within_category_statistic == "residual" else responses, basis,
+                               (ax.draw_within_group_permutations(rng, params.n_shuffles, categories)
+                                for _ in range(params.n_repeats)))
+
+    if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=2) as pool:
+            main, within = [job.result() for job in (pool.submit(main_test), pool.submit(within_test))]
+    else:
+        main, within = main_test(), within_test()
+    p = main.repeat_pvalues()
+    tuned = np.array([ax.is_axis_tuned(p[:, j], params.alpha, params.min_significant) for j in range(p.shape[1])])
+    # Ties count against the unit here: a shuffle within categories can leave responses unchanged.
+    within_significant = np.where(testable, np.count_nonzero(within.reach / within.n_shuffles < params.alpha,
+                                                             axis=0), 0)
+    pooled = np.where(testable, within.pooled_pvalue(), np.nan)
+    if params.within_category_rule == "repeats":
+        beyond = within_significant >= params.min_significant
+    else:
+        beyond = pooled < params.alpha
+    return pd.DataFrame(dict(
+        axis_correlation=main.observed,
+        tuning_p_median=np.median(p, axis=0),
+        tuning_significant_repeats=np.count_nonzero(p < params.alpha, axis=0),
+        axis_tuned=tuned,
+        within_category_correlation=within.observed,
+        within_category_p=pooled,
+        within_category_significant_repeats=within_significant,
+        axis_tuned_beyond_category=tuned & beyond & testable,
+    ))
 
 
 def _one_blas_thread() -> None:
@@ -105,27 +200,19 @@ def _one_blas_thread() -> None:
     threadpool_limits(1)
 
 
-def _unit_axis_model(job: UnitAxisJob) -> dict | None:
-    """One row of the axis-model table, or None for a unit without an axis."""
+def _unit_axis_model(job: UnitAxisJob) -> dict:
+    """One row of the axis-model table."""
     unit_id, r, counts, scaled, params = job.unit_id, job.responses, job.counts, job.scaled, job.params
     sta = ax.preferred_axis(r, scaled)
-    if not np.any(sta):
-        return None  # a unit with identical responses to every image has no axis
-    pvals = ax.axis_tuning_pvalues(r, scaled, unit_rng(params.seed, unit_id, STREAM_AXIS_TUNING), params.n_shuffles,
-                                   params.n_repeats)
     ev_axis = ax.explained_variance(ax.loo_axis_predictions(r, scaled), r)
-    ev_cat = ax.explained_variance(ax.loo_category_predictions(r, job.categories), r)
-    ev_ex = ax.explained_variance(ax.loo_exemplar_predictions(r, scaled, params.exemplar_degree), r)
+    ev_cat, ev_ex = job.ev_category, job.ev_exemplar
     explainable = ax.split_half_explainable_variance(counts, unit_rng(params.seed, unit_id, STREAM_EXPLAINABLE),
                                                      params.explainable_splits,
                                                      squared=params.explainable_ceiling == "squared")
     return dict(
         unit_id=unit_id,
         n_images=len(r),
-        axis_correlation=ax.observed_correlation(r, scaled),
-        tuning_p_median=float(np.median(pvals)),
-        tuning_significant_repeats=int(np.count_nonzero(pvals < params.alpha)),
-        axis_tuned=ax.is_axis_tuned(pvals, params.alpha, params.min_significant),
+        **job.tests,
         ev_axis=ev_axis, ev_category=ev_cat, ev_exemplar=ev_ex,
         explainable_variance=explainable,
         noise_ceiling=ax.noise_ceiling(counts),
@@ -141,20 +228,26 @@ def _unit_axis_model(job: UnitAxisJob) -> dict | None:
 
 def unit_table(recorded: pd.DataFrame, screening: pd.DataFrame, axis: pd.DataFrame) -> pd.DataFrame:
     """One row per recorded unit with its screening and axis-model columns (left joins on unit_id,
-    checked one-to-one). Units without an axis model (not responsive) are not axis-tuned."""
+    checked one-to-one). Units without an axis model (not responsive) are not axis-tuned, beyond
+    category or not."""
     if "unit_id" not in axis:  # a session without responsive units has an empty axis table
-        axis = pd.DataFrame(columns=["unit_id", "axis_tuned"])
+        axis = pd.DataFrame(columns=["unit_id", "axis_tuned", "axis_tuned_beyond_category"])
     units = recorded.merge(screening, on="unit_id", how="left", validate="one_to_one")
     units = units.merge(axis, on="unit_id", how="left", validate="one_to_one")
     units["axis_tuned"] = sel.called(units.axis_tuned)
+    if "axis_tuned_beyond_category" in units:
+        units["axis_tuned_beyond_category"] = sel.called(units.axis_tuned_beyond_category)
     return units
 
 
 def selection_funnel(units: pd.DataFrame, imagery_units: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Units left after each criterion: recorded -> VTC -> responsive -> axis-tuned, and with the
-    imagery tables -> axis-tuned in imagery sessions -> reactivated, beside the paper's numbers."""
+    """Units left after each criterion: recorded -> VTC -> responsive -> axis-tuned -> axis-tuned
+    beyond category, and with the imagery tables axis-tuned -> axis-tuned in imagery sessions ->
+    reactivated, beside the paper's numbers. fraction_of_previous is of the stage a stage selects
+    from (paper.FUNNEL_PARENT; otherwise the one before it)."""
     tuned = sel.axis_tuned(units)
-    counts = [len(units), int(sel.vtc(units).sum()), int(sel.responsive(units).sum()), int(tuned.sum())]
+    counts = [len(units), int(sel.vtc(units).sum()), int(sel.responsive(units).sum()), int(tuned.sum()),
+              int(sel.axis_tuned_beyond_category(units).sum())]
     if imagery_units is not None:
         in_imagery = tuned & sel.in_imagery_sessions(units, imagery_units)
         reactivated = imagery_units.unit_id[sel.called(imagery_units.reactivated)]
@@ -162,8 +255,13 @@ def selection_funnel(units: pd.DataFrame, imagery_units: pd.DataFrame | None = N
     stages = list(paper.FUNNEL)[: len(counts)]
     table = pd.DataFrame(dict(stage=stages, this_run=counts,
                               paper=[np.nan if paper.FUNNEL[s] is None else paper.FUNNEL[s] for s in stages]))
-    table["fraction_of_previous"] = table.this_run / table.this_run.shift()
-    table["paper_fraction_of_previous"] = table.paper / table.paper.shift()
+    position = {s: i for i, s in enumerate(stages)}
+    parent = [position.get(paper.FUNNEL_PARENT.get(s), i - 1) for i, s in enumerate(stages)]
+    for column, source in (("fraction_of_previous", "this_run"), ("paper_fraction_of_previous", "paper")):
+        values = table[source].to_numpy(dtype=float)
+        base = np.array([values[j] if j >= 0 else np.nan for j in parent])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table[column] = values / base
     return table
 
 

@@ -1,5 +1,5 @@
-"""Which units count: the only place that decides VTC, visually responsive, axis-tuned, the
-imagery population and the units that decode imagined objects.
+"""Which units count: the only place that decides VTC, visually responsive, axis-tuned (and
+axis-tuned beyond category), the imagery population and the units that decode imagined objects.
 
 Every function takes a unit table (one row per unit, with the columns it names) and returns a
 boolean mask aligned with it. One NA convention throughout: a missing call (a unit without a
@@ -36,6 +36,14 @@ def axis_tuned(units: pd.DataFrame) -> pd.Series:
     responsive units only, so these are responsive too; a table without `responsive` (the per-
     object imagery table) can be selected alike."""
     return vtc(units) & called(units.axis_tuned)
+
+
+def axis_tuned_beyond_category(units: pd.DataFrame) -> pd.Series:
+    """Axis-tuned VTC units whose responses follow the features beyond their category (column
+    `axis_tuned_beyond_category` from the axis model: axis-tuned, and significant in the shuffle
+    test within categories). A unit driven by its category alone is axis-tuned by the authors' test,
+    whose null is no dependence on the features at all, but not beyond category."""
+    return axis_tuned(units) & called(units.axis_tuned_beyond_category)
 
 
 def axis_tuned_any_area(units: pd.DataFrame) -> pd.Series:

@@ -39,6 +39,10 @@ def perception_validation(units: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFr
     add("axis-tuned specificity", ~tuned[~planted_axis], "not called | not planted axis-tuned")
     add("axis-tuned false-positive rate, responsive untuned", tuned[planted_resp & ~planted_axis & responsive],
         "called axis-tuned | called responsive, planted exemplar/category/random")
+    if "axis_tuned_beyond_category" in u:
+        add("beyond-category false-call rate, planted category-only",
+            sel.axis_tuned_beyond_category(u)[u.unit_type == "category"],
+            "called axis-tuned beyond category | planted category-only")
     both = u[tuned & planted_axis]
     cosines = [float(np.dot(a, w) / (np.linalg.norm(a) * np.linalg.norm(w)))
                for a, w in zip(both.preferred_axis, both.planted_axis, strict=True)]
@@ -114,7 +118,7 @@ def imagery_null_check(profile_name: str, seeds: list[int], screening_params: Sc
                                      spike_times=data.spike_times, trials=data.trials)
             units, trials, spikes = session_tables(content, name, AreaPatterns(), 0.003, windows)
             screening, responses, counts = screen_session(units, trials, spikes, screening_params)
-            axis = axis_model_session(responses, counts, objects, axis_params)
+            axis = axis_model_session(responses, counts, objects, axis_params, name)
             result = imagery_session(SessionTables(units, trials, spikes, screening, responses, axis), features,
                                      reactivation_params, ImageryParams(n_shuffles=n_shuffles, seed=seed))
             session = unit_table(units, screening, axis)
