@@ -251,7 +251,7 @@ def test_permutations_are_uniform_and_a_row_with_tied_keys_is_redrawn():
     # 8-bit words leave 6 random bits for 4 indices: ~9% of rows tie, which sorting would leave in
     # index order (biased towards the identity) if they were not redrawn.
     rng = np.random.default_rng(8)
-    perms = ax._packed_permutations(rng, 48_000, np.zeros(4, dtype=np.int64), np.uint8)
+    perms = ax.PermutationDrawer(np.zeros(4), 48_000, word=np.uint8).draw(rng)
     codes = (perms * 4 ** np.arange(4)).sum(axis=1)
     _, counts = np.unique(codes, return_counts=True)
     assert len(counts) == 24

@@ -10,7 +10,7 @@ vectors in the scaled space.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -274,45 +274,65 @@ _GATHER_BYTES = 1 << 21
 _U32 = 2.0**-24  # unit roundoff of float32
 
 
-def _shuffled_moments(f: np.ndarray, rotated: np.ndarray, eigenvalues: np.ndarray,
-                      perms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """|w|^2 and sum_j L_j w_j^2 of w = Z^T f_u[perm] for every unit u and permutation: two (n_units,
-    n_perms) float64 arrays. `f` (n_units, n_images) centred responses and `rotated` Z (n_images,
-    n_dims), both of one dtype, in which the product is computed.
+class _ShuffledMoments:
+    """|w|^2 and sum_j L_j w_j^2 of w = Z^T f_u[perm] for every permutation and unit u: two (n_perms,
+    n_units) float64 arrays per call. `f` (n_units, n_images) centred responses and `rotated` Z
+    (n_images, n_dims), both of one dtype, in which the product is computed.
 
     The operand with fewer columns is gathered, each image's row as one element (a gather costs per
     element, not per byte), image-major so that the gathered block is the right operand of one GEMM.
+    The buffers are kept from call to call: fresh multi-megabyte arrays for every block cost page
+    faults of the order of the gather itself.
     """
-    n_units, n = f.shape
-    d = rotated.shape[1]
-    num = np.empty((n_units, len(perms)))
-    den = np.empty((n_units, len(perms)))
-    gather_units = n_units <= d
-    source = np.ascontiguousarray(f.T if gather_units else rotated)  # (n, columns)
-    columns = source.shape[1]
-    rows = source.view(np.dtype((np.void, source.itemsize * columns))).reshape(n)
-    other = rotated.T if gather_units else f  # (d, n) or (u, n)
-    step = max(1, _GATHER_BYTES // (source.itemsize * n * columns))
-    for start in range(0, len(perms), step):
-        block = perms[start:start + step]
-        k = len(block)
-        if not gather_units:  # w_j = sum_i Z_ij f[perm[i]] = sum_m Z[inverse[m], j] f_m
-            inverse = np.empty(block.shape, dtype=np.intp)
-            np.put_along_axis(inverse, block.astype(np.intp), np.arange(n), axis=1)
-            block = inverse
-        # mode="clip": the indices are a permutation, so no bound check is needed (it would more
-        # than double the gather's time)
-        gathered = np.take(rows, block.T, mode="clip").view(source.dtype).reshape(n, k * columns)
-        w = (other @ gathered).astype(np.float64)
-        w *= w
-        if gather_units:  # w (d, k * u)
-            num[:, start:start + k] = w.sum(axis=0).reshape(k, n_units).T
-            den[:, start:start + k] = (eigenvalues @ w).reshape(k, n_units).T
-        else:  # w (u, k * d)
-            w = w.reshape(n_units, k, d)
-            num[:, start:start + k] = w.sum(axis=2)
-            den[:, start:start + k] = w @ eigenvalues
-    return num, den
+
+    def __init__(self, f: np.ndarray, rotated: np.ndarray, eigenvalues: np.ndarray):
+        self.n_units, self.n = f.shape
+        self.d = rotated.shape[1]
+        self.gather_units = self.n_units <= self.d
+        source = np.ascontiguousarray(f.T if self.gather_units else rotated)  # (n, columns)
+        self.columns = source.shape[1]
+        self.dtype = source.dtype
+        self.row = np.dtype((np.void, source.itemsize * self.columns))
+        self.rows = source.view(self.row).reshape(self.n)
+        self.other = np.ascontiguousarray(rotated.T if self.gather_units else f)  # (d, n) or (u, n)
+        self.eigenvalues = eigenvalues
+        self.step = max(1, _GATHER_BYTES // (source.itemsize * self.n * self.columns))
+        self._buffers: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def _buffers_for(self, k: int) -> tuple[np.ndarray, ...]:
+        if k not in self._buffers:
+            width = k * self.columns
+            self._buffers[k] = (np.empty((self.n, k), dtype=np.intp),  # indices, image-major
+                                np.empty((self.n, width), dtype=self.dtype),  # gathered rows
+                                np.empty((self.other.shape[0], width), dtype=self.dtype),  # the product
+                                np.empty((self.other.shape[0], width)))  # its squares, float64
+        return self._buffers[k]
+
+    def __call__(self, perms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_perms = len(perms)
+        num = np.empty((n_perms, self.n_units))
+        den = np.empty((n_perms, self.n_units))
+        for start in range(0, n_perms, self.step):
+            block = perms[start:start + self.step]
+            k = len(block)
+            index, gathered, product, squares = self._buffers_for(k)
+            if self.gather_units:
+                np.copyto(index, block.T, casting="unsafe")
+            else:  # w_j = sum_i Z_ij f[perm[i]] = sum_m Z[inverse[m], j] f_m
+                np.put_along_axis(index, block.T.astype(np.intp), np.arange(self.n)[:, None], axis=0)
+            # mode="clip": the indices are a permutation, so no bound check is needed (it would more
+            # than double the gather's time)
+            np.take(self.rows, index, out=gathered.view(self.row).reshape(self.n, k), mode="clip")
+            np.matmul(self.other, gathered, out=product)
+            np.square(product, out=squares, dtype=np.float64)  # exact: a float32 squared fits a float64
+            if self.gather_units:  # squares (d, k * u)
+                np.sum(squares, axis=0, out=num[start:start + k].reshape(-1))
+                np.matmul(self.eigenvalues, squares, out=den[start:start + k].reshape(-1))
+            else:  # squares (u, k * d)
+                cube = squares.reshape(self.n_units, k, self.d)
+                num[start:start + k] = cube.sum(axis=2).T
+                den[start:start + k] = (cube @ self.eigenvalues).T
+        return num, den
 
 
 def _correlation(num: np.ndarray, den: np.ndarray, norm2: np.ndarray) -> np.ndarray:
@@ -337,12 +357,11 @@ def shuffle_correlations(responses: np.ndarray, basis: ShuffleBasis, permutation
     X the centred scaled features and Z = X V their rotation onto the eigenvectors of X^T X = V L V^T,
     the shuffled STA is h = X^T g, and
     corr(X h, g) = |h|^2 / sqrt(h^T X^T X h |f|^2) = |w|^2 / sqrt(sum_j L_j w_j^2 |f|^2), w = Z^T g,
-    so all shuffles of all units are one gather and one (shuffles x units, images) x (images, dims)
-    product.
+    so all shuffles of all units are one gather and one (images) x (shuffles x units) product.
     """
     f = _centred_units(responses)
-    num, den = _shuffled_moments(f, basis.rotated, basis.eigenvalues, np.asarray(permutations))
-    cc = _correlation(num, den, (f**2).sum(axis=1)[:, None]).T
+    num, den = _ShuffledMoments(f, basis.rotated, basis.eigenvalues)(np.asarray(permutations))
+    cc = _correlation(num, den, (f**2).sum(axis=1))
     return cc if np.ndim(responses) > 1 else cc[:, 0]
 
 
@@ -354,45 +373,44 @@ def observed_correlation(responses: np.ndarray, basis: ShuffleBasis) -> np.ndarr
     return cc if np.ndim(responses) > 1 else float(cc)
 
 
-def _exceedances(f: np.ndarray, basis: ShuffleBasis, perms: np.ndarray, observed: np.ndarray,
-                 precision: str) -> tuple[np.ndarray, np.ndarray, int]:
+def _exceedances(moments: _ShuffledMoments, f: np.ndarray, basis: ShuffleBasis, perms: np.ndarray,
+                 observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Per unit, the permutations whose correlation is > and >= the observed one, (n_units,) each,
     and the number of comparisons recomputed in float64.
 
-    precision "double": every correlation in float64. "mixed": the product in float32 (half the
+    `moments` computes in float64 (every correlation then in float64) or in float32 (half the
     time), with a rigorous bound on its error; only the comparisons the bound leaves undecided are
-    recomputed in float64, so the counts are those of float64. The bound: float32 rounding of
+    then recomputed in float64, so the counts are those of float64. The bound: float32 rounding of
     f, Z and of the n-term dot products moves each w_j by at most g_(n+2) sum_i |Z_ij||g_i| <=
     g_(n+2) |Z_j| |f| (Higham's g_k = k u / (1 - k u), u = 2^-24, any summation order), so |dw| <=
     delta = g_(n+2) |f| |Z|_F; then |w| is within delta and sqrt(sum L w^2) within sqrt(max L) delta
     of the computed values, which bounds the correlation on both sides.
     """
-    norm2 = (f**2).sum(axis=1)[:, None]  # (u, 1)
-    obs = observed[:, None]
-    if precision == "double":
-        cc = _correlation(*_shuffled_moments(f, basis.rotated, basis.eigenvalues, perms), norm2)
-        return np.count_nonzero(cc > obs, axis=1), np.count_nonzero(cc >= obs, axis=1), 0
-    num, den = _shuffled_moments(f.astype(np.float32), basis.rotated32, basis.eigenvalues, perms)
+    norm2 = (f**2).sum(axis=1)  # (u,)
+    num, den = moments(perms)  # (k, u)
+    if moments.dtype == np.float64:
+        cc = _correlation(num, den, norm2)
+        return np.count_nonzero(cc > observed, axis=0), np.count_nonzero(cc >= observed, axis=0), 0
     n = f.shape[1]
     gamma = (n + 2) * _U32 / (1 - (n + 2) * _U32)
-    delta = gamma * np.sqrt(norm2) * np.sqrt((basis.rotated**2).sum())  # (u, 1)
+    scale = np.sqrt(norm2)
+    delta = gamma * scale * np.sqrt((basis.rotated**2).sum())  # (u,)
     size, spread = np.sqrt(num), np.sqrt(np.maximum(den, 0))
     reach = np.sqrt(basis.eigenvalues.max()) * delta
-    scale = np.sqrt(norm2)
     slack = 1e-9  # float64 rounding of these bounds and of any float64 evaluation of the correlation
     with np.errstate(divide="ignore", invalid="ignore"):
         low = np.maximum(size - delta, 0) ** 2 / ((spread + reach) * scale) * (1 - slack)
         high = (size + delta) ** 2 / (np.maximum(spread - reach, 0) * scale) * (1 + slack)
     high = np.where(np.isfinite(high), high, np.inf)
-    above = low > obs
-    undecided = ~above & ~(high < obs)
-    greater = np.count_nonzero(above, axis=1)
+    above = low > observed
+    undecided = ~above & ~(high < observed)
+    greater = np.count_nonzero(above, axis=0)
     at_least = greater.copy()
-    units, which = np.nonzero(undecided)
+    which, units = np.nonzero(undecided)
     if len(units):
-        w = np.take_along_axis(f[units], perms[which], axis=1) @ basis.rotated  # (m, d) in float64
+        w = np.take_along_axis(f[units], perms[which].astype(np.intp), axis=1) @ basis.rotated  # (m, d), float64
         w *= w
-        cc = _correlation(w.sum(axis=1), w @ basis.eigenvalues, norm2[units, 0])
+        cc = _correlation(w.sum(axis=1), w @ basis.eigenvalues, norm2[units])
         np.add.at(greater, units, cc > observed[units])
         np.add.at(at_least, units, cc >= observed[units])
     return greater, at_least, len(units)
@@ -449,10 +467,12 @@ def shuffle_test(responses: np.ndarray, basis: ShuffleBasis, repeats: Iterable[n
     r = np.asarray(responses, dtype=np.float64).reshape(len(responses), -1)
     f = _centred_units(r)
     observed = observed_correlation(r, basis)
+    moments = (_ShuffledMoments(f.astype(np.float32), basis.rotated32, basis.eigenvalues) if precision == "mixed"
+               else _ShuffledMoments(f, basis.rotated, basis.eigenvalues))
     exceed, reach, n_shuffles, recomputed = [], [], 0, 0
     with _one_blas_thread():
         for perms in repeats:
-            greater, at_least, undecided = _exceedances(f, basis, np.asarray(perms), observed, precision)
+            greater, at_least, undecided = _exceedances(moments, f, basis, np.asarray(perms), observed)
             exceed.append(greater)
             reach.append(at_least)
             n_shuffles, recomputed = len(perms), recomputed + undecided
@@ -472,52 +492,92 @@ def axis_tuning_pvalues(responses: np.ndarray, scaled: np.ndarray, rng: np.rando
 
 
 def draw_permutations(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
-    """k independent uniform permutations of range(n), shape (k, n)."""
-    return draw_within_group_permutations(rng, k, np.zeros(n, dtype=np.int64))
+    """k independent uniform permutations of range(n), shape (k, n), unsigned integers."""
+    return PermutationDrawer(np.zeros(n, dtype=np.int64), k).draw(rng).copy()
 
 
 def draw_within_group_permutations(rng: np.random.Generator, k: int, groups: np.ndarray) -> np.ndarray:
     """k independent permutations of range(len(groups)), each uniform among those that move every
-    index only among the indices of its own group; shape (k, n)."""
-    n = len(groups)
-    _, codes = np.unique(np.asarray(groups), return_inverse=True)
-    codes = codes.reshape(n)
-    sizes = np.bincount(codes).astype(np.float64)
-    fixed_bits = max(1, (n - 1).bit_length()) + int(codes.max()).bit_length()
-    # 32-bit words unless they would leave a tie in more than ~5% of the rows
-    word = np.uint32 if (sizes**2).sum() / 2.0 ** (33 - fixed_bits) <= 0.05 else np.uint64
-    return _packed_permutations(rng, k, codes, word)
+    index only among the indices of its own group; shape (k, n), unsigned integers."""
+    return PermutationDrawer(groups, k).draw(rng).copy()
 
 
-def _packed_permutations(rng: np.random.Generator, k: int, codes: np.ndarray, word: type) -> np.ndarray:
-    """Permutations within the groups `codes` (0..n_groups-1): each row sorts one `word` per index
-    packing [group | random bits | index] (a vectorised sort is several times faster than numpy's
-    Fisher-Yates); the order within a group is then uniform unless two of its random keys tie, and a
-    row with a tie is redrawn by Fisher-Yates, so every row is exactly uniform and rows independent."""
-    n = len(codes)
-    index_bits = max(1, (n - 1).bit_length())
-    group_bits = int(codes.max()).bit_length()
-    width = np.iinfo(word).bits
-    random_bits = width - index_bits - group_bits
-    if random_bits < 1:
-        raise ValueError(f"{n} indices in {codes.max() + 1} groups do not fit a {width}-bit word")
-    fixed = codes.astype(word) << word(width - group_bits) if group_bits else np.zeros(n, word)
-    fixed |= np.arange(n, dtype=word)
-    keys = rng.integers(0, np.iinfo(word).max, size=(k, n), dtype=word, endpoint=True)
-    keys &= word(((1 << random_bits) - 1) << index_bits)
-    keys |= fixed
-    keys.sort(axis=1)
-    high = keys >> word(index_bits)
-    tied = (high[:, 1:] == high[:, :-1]).any(axis=1)
-    keys &= word((1 << index_bits) - 1)
-    order = np.argsort(codes, kind="stable")  # the positions, grouped by group
-    out = np.empty((k, n), dtype=np.intp)
-    out[:, order] = keys  # the j-th sorted index fills the j-th position of the same group
-    for row in np.flatnonzero(tied):
-        for g in range(codes.max() + 1):
-            members = np.flatnonzero(codes == g)
-            out[row, members] = rng.permutation(members)
-    return out
+def permutation_repeats(rng: np.random.Generator, groups: np.ndarray, n_repeats: int,
+                        n_shuffles: int) -> Iterator[np.ndarray]:
+    """The permutations of each repeat of a shuffle test in turn, (n_shuffles, n) each, as
+    draw_within_group_permutations draws them (all images in one group: plain permutations).
+    Each array is overwritten by the next one: use it before asking for the next."""
+    drawer = PermutationDrawer(groups, n_shuffles)
+    for _ in range(n_repeats):
+        yield drawer.draw(rng)
+
+
+def draw_fisher_yates(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
+    """k independent uniform permutations of range(n) by numpy's Fisher-Yates, shape (k, n)."""
+    return rng.permuted(np.broadcast_to(np.arange(n), (k, n)), axis=1)
+
+
+class PermutationDrawer:
+    """Draws k permutations at a time within the groups of `groups` (one label per index).
+
+    Each row sorts one word per index packing [group | random bits | index] (a vectorised sort is
+    several times faster than numpy's Fisher-Yates); the order within a group is then uniform
+    unless two of its random keys tie, and a row with a tie is redrawn by Fisher-Yates, so every
+    row is exactly uniform and the rows independent. The random bits are the top bits of uniform
+    floats drawn into a kept buffer: fresh arrays for every draw cost as much in page faults as the
+    drawing itself. `word`: the word type (default: 32 bits unless they would leave a tie in more
+    than ~5% of the rows, else 64).
+    """
+
+    def __init__(self, groups: np.ndarray, k: int, word: type | None = None):
+        n = len(groups)
+        _, codes = np.unique(np.asarray(groups), return_inverse=True)
+        self.codes = codes.reshape(n)
+        self.n_groups = int(self.codes.max()) + 1
+        self.index_bits = max(1, (n - 1).bit_length())
+        self.group_bits = (self.n_groups - 1).bit_length()
+        sizes = np.bincount(self.codes).astype(np.float64)
+
+        def random_bits(width: int) -> int:  # bits [index_bits, width - group_bits) of a float's top bits
+            return min(width - self.group_bits - self.index_bits, 53 if width > 32 else 24)
+
+        if word is None:
+            word = np.uint32 if (sizes**2).sum() / 2.0 ** (random_bits(32) + 1) <= 0.05 else np.uint64
+        width = np.iinfo(word).bits
+        if random_bits(width) < 1:
+            raise ValueError(f"{n} indices in {self.n_groups} groups do not fit a {width}-bit word")
+        self.word = word
+        self.scale = 2.0 ** (width - self.group_bits)  # a uniform float times this: [random bits | zeros]
+        self.random_mask = word(((1 << (width - self.group_bits)) - 1) & ~((1 << self.index_bits) - 1))
+        self.fixed = (self.codes.astype(word) << word(width - self.group_bits) if self.group_bits
+                      else np.zeros(n, word)) | np.arange(n, dtype=word)
+        self.slot = np.argsort(np.argsort(self.codes, kind="stable"))  # each position's place in group order
+        self.members = [np.flatnonzero(self.codes == g) for g in range(self.n_groups)]
+        self.floats = np.empty((k, n), dtype=np.float64 if width > 32 else np.float32)
+        self.keys = np.empty((k, n), dtype=word)
+        self.high = np.empty((k, n), dtype=word)
+        self.same = np.empty((k, max(n - 1, 0)), dtype=bool)
+        self.out = np.empty((k, n), dtype=word) if self.group_bits else self.keys
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        """The next k permutations, (k, n), in a buffer the next draw overwrites."""
+        rng.random(dtype=self.floats.dtype, out=self.floats)
+        self.floats *= self.scale
+        np.copyto(self.keys, self.floats, casting="unsafe")  # truncation keeps the top bits
+        self.keys &= self.random_mask
+        self.keys |= self.fixed
+        self.keys.sort(axis=1)
+        np.right_shift(self.keys, self.word(self.index_bits), out=self.high)
+        np.equal(self.high[:, 1:], self.high[:, :-1], out=self.same)
+        tied = self.same.any(axis=1)
+        self.keys &= self.word((1 << self.index_bits) - 1)
+        if self.group_bits:  # the j-th sorted index fills the j-th position of its group
+            np.take(self.keys, self.slot, axis=1, out=self.out, mode="clip")
+        rows = np.flatnonzero(tied)
+        if len(rows):
+            for members in self.members:
+                self.out[np.ix_(rows, members)] = members[draw_fisher_yates(rng, len(rows), len(members))]
+        return self.out
 
 
 def is_axis_tuned(pvalues: np.ndarray, alpha: float, min_significant: int) -> bool:

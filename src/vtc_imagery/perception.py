@@ -146,6 +146,9 @@ def shuffle_test_columns(responses: np.ndarray, scaled: np.ndarray, categories: 
     Each test draws its n_repeats x n_shuffles permutations once, from its own session stream; with
     `workers` > 1 the two tests run in two threads (the counts do not depend on it).
     """
+    # DEPARTURE (not a fix; docs/methods.md "Shuffle test and its permutations"): the authors drew
+    # fresh shuffles for every unit; here a session's units share them. Each unit's p-values keep
+    # their null distribution; only different units' p-values become dependent.
     n = len(responses)
     basis = ax.shuffle_basis(scaled)
     residuals = ax.category_residuals(responses, categories)
@@ -154,14 +157,13 @@ def shuffle_test_columns(responses: np.ndarray, scaled: np.ndarray, categories: 
 
     def main_test() -> ax.ShuffleCounts:
         rng = session_rng(params.seed, session, STREAM_AXIS_TUNING)
-        return ax.shuffle_test(responses, basis, (ax.draw_permutations(rng, params.n_shuffles, n)
-                                                  for _ in range(params.n_repeats)))
+        return ax.shuffle_test(responses, basis, ax.permutation_repeats(rng, np.zeros(n), params.n_repeats,
+                                                                        params.n_shuffles))
 
     def within_test() -> ax.ShuffleCounts:
         rng = session_rng(params.seed, session, STREAM_AXIS_WITHIN_CATEGORY)
         return ax.shuffle_test(residuals if params.within_category_statistic == "residual" else responses, basis,
-                               (ax.draw_within_group_permutations(rng, params.n_shuffles, categories)
-                                for _ in range(params.n_repeats)))
+                               ax.permutation_repeats(rng, categories, params.n_repeats, params.n_shuffles))
 
     if workers > 1:
         from concurrent.futures import ThreadPoolExecutor
