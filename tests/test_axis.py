@@ -258,6 +258,10 @@ def test_permutations_are_uniform_and_a_row_with_tied_keys_is_redrawn():
     assert stats.chisquare(counts).pvalue > 1e-3
     full = ax.draw_permutations(rng, 20_000, 5)  # the words the draws use: the first image lands anywhere alike
     assert stats.chisquare(np.bincount(full[:, 0], minlength=5)).pvalue > 1e-3
+    drawer = ax.PermutationDrawer(np.zeros(1593), 5000)  # too many images for 32-bit words without ties
+    wide = drawer.draw(rng)
+    assert drawer.word == np.uint64 and np.all(np.sort(wide, axis=1) == np.arange(1593))
+    assert stats.chisquare(np.bincount(wide[:, 0].astype(np.int64) % 5, minlength=5)).pvalue > 1e-3
 
 
 def test_within_category_permutations_never_move_an_object_out_of_its_category():

@@ -594,7 +594,7 @@ def axis_consistency(responses: np.ndarray, scaled: np.ndarray, rng: np.random.G
     """Mean over random half splits of the images of the Pearson correlation between the two
     halves' STA axes."""
     n = len(responses)
-    first = draw_permutations(rng, n_splits, n)[:, : n // 2]
+    first = draw_fisher_yates(rng, n_splits, n)[:, : n // 2]
     mask = np.zeros((n_splits, n), dtype=bool)
     np.put_along_axis(mask, first, True, axis=1)
 

@@ -114,8 +114,8 @@ def axis_model_session(responses: pd.DataFrame, counts: pd.DataFrame, objects: O
                    zip(ax.loo_exemplar_predictions(r, ax.exemplar_design(scaled, params.exemplar_degree)).T, r.T,
                        strict=True)]
     jobs = [UnitAxisJob(unit_id, r[:, j], count_matrix(counts, unit_id, stim_ids), features, scaled,
-                        tests.to_dict("records")[j], ev_category[j], ev_exemplar[j], params)
-            for j, unit_id in enumerate(unit_ids)]
+                        columns, ev_category[j], ev_exemplar[j], params)
+            for j, (unit_id, columns) in enumerate(zip(unit_ids, tests.to_dict("records"), strict=True))]
     if workers > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
