@@ -16,7 +16,7 @@ from . import selection as sel
 from .decoding import identification_accuracy, loo_decode_features, prune_database, reconstruct
 from .objects import ObjectSpaceFile
 from .params import StageParams
-from .rng import STREAM_AXIS_CONSISTENCY, STREAM_AXIS_TUNING, STREAM_EXPLAINABLE, unit_rng
+from .rng import STREAM_AXIS_CONSISTENCY, STREAM_AXIS_TUNING, STREAM_EXPLAINABLE, STREAM_ORTHOGONAL_AXIS, unit_rng
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class AxisParams(StageParams):
     consistency_splits: int
     exemplar_degree: int
     explainable_ceiling: str  # squared (the authors') or reliability
+    orthogonal: str  # construction of the orthogonal control axis (axis.ORTHOGONAL_METHODS)
     seed: int
 
 
@@ -135,7 +136,9 @@ def _unit_axis_model(job: UnitAxisJob) -> dict | None:
         axis_consistency=ax.axis_consistency(r, scaled, unit_rng(params.seed, unit_id, STREAM_AXIS_CONSISTENCY),
                                              params.consistency_splits),
         preferred_axis=list(sta / np.linalg.norm(sta)),
-        orthogonal_axis=list(ax.orthogonal_axis(sta, job.features)),
+        orthogonal_axis=list(ax.orthogonal_axis(sta, job.features,
+                                                unit_rng(params.seed, unit_id, STREAM_ORTHOGONAL_AXIS),
+                                                params.orthogonal)),
     )
 
 
