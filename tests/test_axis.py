@@ -207,10 +207,31 @@ def test_explainable_variance_equals_a_loop_over_the_same_splits():
     values = []
     for split in order:
         halves = np.take_along_axis(counts, split, axis=1)
-        r = np.corrcoef(halves[:, :2].mean(axis=1), halves[:, 2:].mean(axis=1))[0, 1]
+        r = max(np.corrcoef(halves[:, :2].mean(axis=1), halves[:, 2:].mean(axis=1))[0, 1], 0.0)
         values.append((2 * r / (1 + r)) ** 2)
     got = ax.split_half_explainable_variance(counts, np.random.default_rng(7), 25, squared=True)
     assert got == pytest.approx(np.mean(values), abs=1e-12)
+
+
+def test_a_negative_split_half_reliability_counts_as_no_explainable_variance():
+    # FIX (negative reliability): with two trials per image every split correlates trial 1 with trial 2.
+    rng = np.random.default_rng(4)
+    first = rng.poisson(5, 200).astype(float)
+    second = np.round(10 - first + rng.normal(0, 4, 200))  # anti-correlated with the first trial
+    r = np.corrcoef(first, second)[0, 1]
+    assert r < -1 / 3 and (2 * r / (1 + r)) ** 2 > 1  # the authors' value would exceed 1
+    counts = np.column_stack([first, second])
+    for squared in (True, False):
+        assert ax.split_half_explainable_variance(counts, np.random.default_rng(0), 10, squared=squared) == 0.0
+
+
+def test_a_noise_ceiling_below_zero_is_clipped_to_no_reliable_variance():
+    # FIX (negative reliability): trial noise larger than the spread of the image means.
+    counts = np.tile([0.0, 10.0, 0.0, 10.0], (300, 1))
+    counts[::2, 3] = 11.0  # image means differ by 0.25, trials by 10
+    means, sem2 = counts.mean(axis=1), counts.var(axis=1, ddof=1) / 4
+    assert 1 - sem2.sum() / ((means - means.mean()) ** 2).sum() < 0  # the unclipped formula
+    assert ax.noise_ceiling(counts) == 0.0
 
 
 def test_odd_trial_counts_get_the_median_as_an_extra_trial():

@@ -188,7 +188,7 @@ def split_half_explainable_variance(counts: np.ndarray, rng: np.random.Generator
 
     `counts` (n_images, n_trials): window spike counts per trial. Each split halves every image's
     trials at random; r = Pearson correlation over images of the two half means; the split's value
-    is (2r / (1 + r))^2, or 2r / (1 + r) with squared=False. An odd number of trials gets the
+    is (2r / (1 + r))^2, or 2r / (1 + r) with squared=False, with r clipped at 0. An odd number of trials gets the
     image's median as an extra trial, as the authors did.
 
     The authors square the reliability. The reliability itself is the ceiling of the variance of the
@@ -208,8 +208,10 @@ def split_half_explainable_variance(counts: np.ndarray, rng: np.random.Generator
     b = b - b.mean(axis=1, keepdims=True)
     denom = np.sqrt((a**2).sum(axis=1) * (b**2).sum(axis=1))
     r = np.where(denom > 0, (a * b).sum(axis=1) / np.where(denom > 0, denom, 1.0), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sb = np.where(r > -1, 2 * r / (1 + r), 0.0)
+    # FIX (negative reliability): a split's negative r means no reliable variance; the authors' squared
+    # Spearman-Brown of it exceeds 1 for r < -1/3 (r = -0.5 gives 4), so r is clipped at 0 first.
+    r = np.maximum(r, 0.0)
+    sb = 2 * r / (1 + r)
     return float(np.mean(sb**2 if squared else sb))
 
 
@@ -226,7 +228,9 @@ def noise_ceiling(counts: np.ndarray) -> float:
     means = c.mean(axis=1)
     sem2 = c.var(axis=1, ddof=1) / c.shape[1]
     spread = ((means - means.mean()) ** 2).sum()
-    return float(1.0 - sem2.sum() / spread) if spread > 0 else float("nan")
+    # FIX (negative reliability): trial noise larger than the spread of the means gives a negative
+    # ceiling, which is no reliable variance: clipped at 0.
+    return max(0.0, float(1.0 - sem2.sum() / spread)) if spread > 0 else float("nan")
 
 
 def normalised_ev(ev: float, explainable: float, min_explainable: float) -> float:
