@@ -242,6 +242,8 @@ def closed_loop_ramps(units: pd.DataFrame, responses: pd.DataFrame, objects: Obj
     A unit is 'targeted' when its own preferred axis (from the natural images) is within
     `min_axis_cosine` of the axis the stimuli step along (the analogue of the authors' morning-
     afternoon axis match at r > 0.9). Responses are z-scored across the unit's synthetic stimuli.
+    FIX (signed axis match): the cosine is signed, as the authors' match is a signed r; with |cos|
+    a unit whose axis points against the stimuli's counted as targeted, its ramp running backwards.
     """
     synth = objects.synthetic
     if synth.empty:
@@ -266,5 +268,5 @@ def closed_loop_ramps(units: pd.DataFrame, responses: pd.DataFrame, objects: Obj
                              stim_id=int(stim.stim_id), projection=float(scaled[s] @ np.asarray(u.preferred_axis)),
                              natural_max_projection=natural_max, response_hz=float(r.response_hz.iloc[s]),
                              sem_hz=float(r.sem_hz.iloc[s]), response_z=float(z.iloc[s]),
-                             axis_cosine=cosine, targeted=abs(cosine) >= min_axis_cosine))
+                             axis_cosine=cosine, targeted=cosine >= min_axis_cosine))
     return pd.DataFrame(rows)
