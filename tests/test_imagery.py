@@ -181,6 +181,33 @@ def test_the_response_correlation_test_counts_shuffles_at_least_as_correlated():
     assert np.isnan(shuffle_correlation_test(x, np.ones(8), np.random.default_rng(0), 100)[0])
 
 
+def test_the_response_correlation_shuffle_p_counts_the_observed_pairing_and_is_never_zero():
+    # FIX (shuffle p of 0): (k + 1) / (n + 1).
+    x = np.arange(8.0)
+    y = 2 * x + 1
+    _, p = shuffle_correlation_test(x, y, np.random.default_rng(0), 500)
+    perms = np.random.default_rng(0).permuted(np.broadcast_to(np.arange(8), (500, 8)), axis=1)
+    k = sum(np.corrcoef(x, y[perm])[0, 1] >= 1 - 1e-12 for perm in perms)
+    assert p == (k + 1) / 501 and p > 0
+
+
+def test_imagery_following_the_preferred_axis_is_tested_on_the_paired_differences():
+    # FIX (paired test): every unit's r_preferred exceeds its r_orthogonal by a little; the two samples
+    # overlap (the KS test sees nothing), the paired differences do not.
+    import pandas as pd
+
+    from vtc_imagery.imagery import VisualCodeParams, follows_visual_code
+
+    rng = np.random.default_rng(0)
+    r_orth = rng.uniform(-0.8, 0.8, 40)
+    table = pd.DataFrame(dict(unit_id=[f"u{i}" for i in range(40)], area="VTC", axis_tuned=True, reactivated=False,
+                              r_preferred=r_orth + rng.uniform(0.02, 0.06, 40), r_orthogonal=r_orth,
+                              r_viewing=np.nan, p_viewing=np.nan, r_encoding=np.nan, p_encoding=np.nan))
+    row = follows_visual_code(table, VisualCodeParams(follows_alpha=0.05)).set_index("units").loc["axis-tuned"]
+    assert row.n_paired == 40 and row.median_r_difference > 0
+    assert row.wilcoxon_p < 1e-6 and row.ks_p > 0.5
+
+
 def _mini_session():
     """One unit; 2 imagined objects shown twice for encoding (1 s) and cued 4 times each."""
     import pandas as pd

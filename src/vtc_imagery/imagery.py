@@ -148,15 +148,28 @@ def population_tables(units: pd.DataFrame, imagery_units: pd.DataFrame,
 def follows_visual_code(table: pd.DataFrame, params: VisualCodeParams) -> pd.DataFrame:
     """Do imagery responses follow the visual axis? Over axis-tuned VTC units (all, and the
     reactivated ones): mean r with the preferred and the orthogonal projection of the imagined
-    objects, the two-sample KS test between them, and the fraction of units whose imagery
-    responses correlate with their viewing (and encoding) responses beyond shuffles."""
+    objects, the Wilcoxon signed-rank test of the per-unit differences r_preferred - r_orthogonal
+    (units with both), the authors' two-sample KS test between the two sets of r, and the fraction
+    of units whose imagery responses correlate with their viewing (and encoding) responses beyond
+    shuffles.
+
+    FIX (paired test): each unit gives both r, so the two samples are paired; the two-sample KS
+    test treats them as independent and ignores the pairing. The signed-rank test of the
+    differences is the test of the question; the KS columns are kept beside it.
+    """
     alpha = params.follows_alpha
     rows = []
     for name, population in (("axis-tuned", "axis_tuned"), ("reactivated", "reactivated")):
         part = table[sel.imagery_population(table, population)]
         pref, orth = part.r_preferred.dropna(), part.r_orthogonal.dropna()
         ks = stats.ks_2samp(pref, orth) if len(pref) > 1 and len(orth) > 1 else None
+        difference = (part.r_preferred - part.r_orthogonal).dropna().to_numpy()
+        signed_rank = stats.wilcoxon(difference) if np.any(difference != 0) else None
         rows.append(dict(units=name, n_units=len(part), mean_r_preferred=pref.mean(), mean_r_orthogonal=orth.mean(),
+                         n_paired=len(difference), median_r_difference=np.median(difference) if len(difference)
+                         else np.nan,
+                         wilcoxon_statistic=signed_rank.statistic if signed_rank else np.nan,
+                         wilcoxon_p=signed_rank.pvalue if signed_rank else np.nan,
                          ks_statistic=ks.statistic if ks else np.nan, ks_p=ks.pvalue if ks else np.nan,
                          mean_r_viewing=part.r_viewing.mean(),
                          fraction_viewing_significant=(part.p_viewing < alpha).mean() if len(part) else np.nan,

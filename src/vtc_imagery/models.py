@@ -26,7 +26,7 @@ IMAGERY_COLUMNS = {  # the documented summary-table schema: column -> descriptio
     "encoding_rate": "firing rate (Hz) when the object was shown for encoding (may be empty)",
     "imagery_rate": "mean firing rate (Hz) over the cued imagery trials of the object",
     "preferred_projection": "the object's projection onto the neuron's preferred axis",
-    "orthogonal_projection": "the object's projection onto the neuron's principal orthogonal axis",
+    "orthogonal_projection": "the object's projection onto the neuron's orthogonal (control) axis",
 }
 
 

@@ -16,7 +16,7 @@ from . import selection as sel
 from .decoding import identification_accuracy, loo_decode_features, prune_database, reconstruct
 from .objects import ObjectSpaceFile
 from .params import StageParams
-from .rng import STREAM_AXIS_CONSISTENCY, STREAM_AXIS_TUNING, STREAM_EXPLAINABLE, unit_rng
+from .rng import STREAM_AXIS_CONSISTENCY, STREAM_AXIS_TUNING, STREAM_EXPLAINABLE, STREAM_ORTHOGONAL_AXIS, unit_rng
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class AxisParams(StageParams):
     consistency_splits: int
     exemplar_degree: int
     explainable_ceiling: str  # squared (the authors') or reliability
+    orthogonal: str  # construction of the orthogonal control axis (axis.ORTHOGONAL_METHODS)
     seed: int
 
 
@@ -135,7 +136,9 @@ def _unit_axis_model(job: UnitAxisJob) -> dict | None:
         axis_consistency=ax.axis_consistency(r, scaled, unit_rng(params.seed, unit_id, STREAM_AXIS_CONSISTENCY),
                                              params.consistency_splits),
         preferred_axis=list(sta / np.linalg.norm(sta)),
-        orthogonal_axis=list(ax.orthogonal_axis(sta, job.features)),
+        orthogonal_axis=list(ax.orthogonal_axis(sta, job.features,
+                                                unit_rng(params.seed, unit_id, STREAM_ORTHOGONAL_AXIS),
+                                                params.orthogonal)),
     )
 
 
@@ -239,6 +242,8 @@ def closed_loop_ramps(units: pd.DataFrame, responses: pd.DataFrame, objects: Obj
     A unit is 'targeted' when its own preferred axis (from the natural images) is within
     `min_axis_cosine` of the axis the stimuli step along (the analogue of the authors' morning-
     afternoon axis match at r > 0.9). Responses are z-scored across the unit's synthetic stimuli.
+    FIX (signed axis match): the cosine is signed, as the authors' match is a signed r; with |cos|
+    a unit whose axis points against the stimuli's counted as targeted, its ramp running backwards.
     """
     synth = objects.synthetic
     if synth.empty:
@@ -263,5 +268,5 @@ def closed_loop_ramps(units: pd.DataFrame, responses: pd.DataFrame, objects: Obj
                              stim_id=int(stim.stim_id), projection=float(scaled[s] @ np.asarray(u.preferred_axis)),
                              natural_max_projection=natural_max, response_hz=float(r.response_hz.iloc[s]),
                              sem_hz=float(r.sem_hz.iloc[s]), response_z=float(z.iloc[s]),
-                             axis_cosine=cosine, targeted=abs(cosine) >= min_axis_cosine))
+                             axis_cosine=cosine, targeted=cosine >= min_axis_cosine))
     return pd.DataFrame(rows)

@@ -159,8 +159,11 @@ def reactivation(times_by_trial: list[np.ndarray], objects: np.ndarray, params: 
 
 def shuffle_correlation_test(x: np.ndarray, y: np.ndarray, rng: np.random.Generator,
                              n_shuffles: int) -> tuple[float, float]:
-    """Pearson r(x, y) and the fraction of `n_shuffles` shuffles of y whose r is at least as large
-    (one-sided: do imagery responses follow the visual ones?). NaN when undefined.
+    """Pearson r(x, y) and its one-sided shuffle p (do imagery responses follow the visual ones?):
+    (k + 1) / (n_shuffles + 1), k the shuffles of y whose r is at least as large. NaN when undefined.
+
+    FIX (shuffle p of 0): the authors' k / n is 0 when no shuffle reaches the observed r, a p no
+    finite number of shuffles can give; counting the observed pairing as one of the draws cannot.
 
     FIX (matlab_code.md §4 item 21): the authors' refactored computeReactivation /
     computeResponseCorr / computeAxisCorrelations are stubs; reactivation, this response
@@ -174,4 +177,4 @@ def shuffle_correlation_test(x: np.ndarray, y: np.ndarray, rng: np.random.Genera
     xc = x - x.mean()
     yc = ys - ys.mean(axis=1, keepdims=True)
     r = (yc @ xc) / (np.linalg.norm(xc) * np.linalg.norm(yc, axis=1))
-    return observed, float(np.mean(r >= observed - 1e-12))
+    return observed, float((np.count_nonzero(r >= observed - 1e-12) + 1) / (n_shuffles + 1))

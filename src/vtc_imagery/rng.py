@@ -11,6 +11,7 @@ import numpy as np
 STREAM_AXIS_TUNING = 0  # feature shuffles of the axis-tuning test
 STREAM_EXPLAINABLE = 1  # trial split halves of the explainable variance
 STREAM_AXIS_CONSISTENCY = 2  # image split halves of the axis consistency
+STREAM_ORTHOGONAL_AXIS = 3  # draw of the orthogonal control axis
 STREAM_IMAGERY_SHUFFLES = 10  # shuffles of the imagery-vs-viewing (and -encoding) correlation tests
 
 # The shuffled-label control of imagined-object decoding draws from imagery.seed + this offset, so

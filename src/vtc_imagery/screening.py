@@ -147,18 +147,24 @@ def passes_category_threshold(raster: np.ndarray, categories: np.ndarray, latenc
 def max_image_z(raster: np.ndarray, stim_ids: np.ndarray, latency_ms: float, stim_duration_ms: float,
                 params: ScreeningParams, window_ms: tuple[int, int] = RASTER_WINDOW_MS) -> float:
     """Largest per-image mean rate in the response window, in SDs (over time) of the trial-averaged
-    baseline raster above its mean: the statistic of the single-image rescue (§2.3 step 5)."""
+    baseline raster above its mean: the statistic of the single-image rescue (§2.3 step 5).
+
+    A baseline with SD 0 (no baseline spike in any trial, say) divides as the authors' code does:
+    an image above the baseline mean gives +inf, so the unit is rescued; one at it gives NaN, which
+    the maximum ignores; NaN only when every image is at the baseline mean.
+    """
     onset = -window_ms[0]
     mean_raster = raster.mean(axis=0) * 1000.0
     b0, b1 = onset + int(params.baseline_ms[0]), onset + int(params.baseline_ms[1])
     mu, sd = mean_raster[b0:b1].mean(), mean_raster[b0:b1].std(ddof=1)
-    if sd == 0:
-        return float("nan")
     w0 = onset + int(np.floor(latency_ms))
     w1 = min(w0 + int(np.ceil(stim_duration_ms)), raster.shape[1])
     per_trial = raster[:, w0:w1].mean(axis=1) * 1000.0
     per_image = pd.Series(per_trial).groupby(stim_ids).mean().to_numpy()
-    return float(((per_image - mu) / sd).max())
+    # Authors' rescue kept (was NaN here, which never rescued): IEEE division, then MATLAB max's omission of NaN.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (per_image - mu) / sd
+    return float("nan") if np.isnan(z).all() else float(np.nanmax(z))
 
 
 def window_counts(times_by_trial: list[np.ndarray], start_ms: float, duration_ms: float) -> np.ndarray:
@@ -189,7 +195,7 @@ def screen_unit(times_by_trial: list[np.ndarray], stim_ids: np.ndarray, categori
     raster = binary_raster(times_by_trial)
     passes, floor_ok, top = passes_category_threshold(raster, categories, latency, stim_duration_ms, params)
     z = max_image_z(raster, stim_ids, latency, stim_duration_ms, params)
-    rescued = bool(np.isfinite(z) and z >= params.rescue_sd)
+    rescued = bool(z >= params.rescue_sd)  # NaN never rescues; +inf (baseline SD 0) does
     p = category_anova(window_counts(times_by_trial, latency, stim_duration_ms), categories)
     selective = bool(np.isfinite(p) and p < params.anova_alpha)
     threshold_branch = passes and floor_ok and (selective or params.responsive_rule == "threshold")
