@@ -82,18 +82,6 @@ def test_a_unit_in_two_screening_rows_is_refused():
                    pd.DataFrame(dict(unit_id=["a"], axis_tuned=[True])))
 
 
-def test_the_null_summary_row_pools_counts_and_gives_m1s_rejection_rate():
-    from vtc_imagery.validation import with_null_summary
-
-    table = pd.DataFrame(dict(seed=[6, 7], n_axis_tuned=[10, 30], n_reactivated=[1, 1], call_rate=[0.1, 1 / 30],
-                              m1_p=[0.01, 0.5], m1_significant=[True, False]))
-    out = with_null_summary(table)
-    assert out.seed.tolist() == ["6", "7", "all"]
-    last = out.iloc[-1]
-    assert last.n_axis_tuned == 40 and last.n_reactivated == 2 and last.call_rate == 2 / 40
-    assert np.isnan(last.m1_p) and last.m1_significant == 0.5
-
-
 def test_a_closed_loop_unit_whose_axis_points_against_the_stimuli_is_not_targeted():
     # FIX (signed axis match): cos -1 is the same line walked backwards, not a match.
     from vtc_imagery.objects import ObjectSpaceFile

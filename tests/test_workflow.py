@@ -133,8 +133,15 @@ def test_imagery_validation_on_the_ci_cohort(run_dir):
     v = pd.read_csv(run_dir / "results/validation/imagery.tsv", sep="\t").set_index("metric").value
     assert v["reactivation specificity (poisson_burst)"] >= 0.8
     assert v["reactivation sensitivity (ranksum)"] >= 0.5
-    null = pd.read_csv(run_dir / "results/validation/imagery_null.tsv", sep="\t").set_index("seed")
-    assert null.loc["all", "call_rate"] <= 0.05  # no reactivation planted
+
+
+def test_the_calibration_table_judges_every_call_and_is_labelled_simulated(run_dir):
+    table = pd.read_csv(run_dir / "results/calibration/calibration.tsv", sep="\t")
+    assert {"responsive", "axis-tuned", "reactivated", "M1 preferred", "M1 orthogonal", "M2 viewing"} <= set(table.call)
+    assert set(table[table.call == "reactivated"].rule) == {"poisson_burst", "threshold_anova", "ranksum"}
+    assert table.simulated.all() and set(table.scenario) == {"realistic"}
+    assert set(table.verdict) <= {"holds", "exceeds", "untested"}
+    assert (run_dir / "results/calibration/calibration.png").stat().st_size > 10_000
 
 
 def test_the_imagery_models_run_from_a_users_summary_table(tmp_path, run_dir):
