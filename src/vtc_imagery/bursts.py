@@ -98,8 +98,9 @@ def trial_bursts(trains: TrialSpikes, rates: np.ndarray, start_ms: float, stop_m
     own baseline rate (`rates`, (n_trials,) spikes/ms).
 
     The search within a trial is sequential (each burst starts after the previous one ends), so
-    trials are searched in lock-step: one numpy step advances every trial still searching. A search
-    only looks at runs of a few spikes beyond the current one, so the surprise of spikes i..j is
+    trials are searched in lock-step: one numpy step advances every trial still searching (the
+    Python loop runs over search steps, about as many as a trial has spikes, not over trials). The
+    search from a spike mostly looks only a few spikes ahead, so the surprise of spikes i..j is
     kept only for j - i up to a band; a trial whose search needs a longer run is searched again
     with a wider band (up to the whole trial), which gives the same bursts as the full matrix.
     """
