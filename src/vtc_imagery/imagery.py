@@ -17,6 +17,7 @@ from . import selection as sel
 from .params import StageParams
 from .reactivation import ReactivationParams, reactivation_calls, shuffle_correlation_test
 from .rng import STREAM_IMAGERY_SHUFFLES, unit_rng
+from .spiketrains import SessionSpikes
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,13 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
     FIX (§4 item 22): encoding responses use one window, [latency, latency + the encoding
     stimulus's duration), as the screening responses do.
     """
-    from .screening import times_by_trial, window_counts
+    from .screening import window_counts
 
-    trials, spikes = session.trials, session.spikes
+    trials = session.trials
     cues = trials[trials.stim_phase == "imagery"]
     if cues.empty:
         return ImageryTables(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    spikes = SessionSpikes(session.spikes)
     encoding = trials[trials.stim_phase == "encoding"]
     enc_duration = float(np.median(encoding.stop_time - encoding.start_time) * 1000.0) if len(encoding) else np.nan
     screen = session.screening.set_index("unit_id", verify_integrity=True)
@@ -88,7 +90,7 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
     feats = features.loc[objects].to_numpy()
     unit_rows, object_rows, cue_rows = [], [], []
     for u in session.units.itertuples():
-        times = times_by_trial(spikes, u.unit_index, cues.trial_index.to_numpy())
+        times = spikes.trains(u.unit_index, cues.trial_index.to_numpy())
         result = reactivation_calls(times, cues.stim_id.to_numpy(), reactivation)
         calls = {f"reactivated_{rule}": called for rule, called in result.calls.items()}
         imagery, baseline = result.imagery_rates_hz, result.baseline_rates_hz
@@ -98,12 +100,13 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
         per_object = pd.Series(imagery).groupby(cues.stim_id.to_numpy()).mean().reindex(objects).to_numpy()
         latency = screen.latency_ms.get(u.unit_id, np.nan)
         if np.isfinite(latency) and len(encoding):
-            t_enc = times_by_trial(spikes, u.unit_index, encoding.trial_index.to_numpy())
+            t_enc = spikes.trains(u.unit_index, encoding.trial_index.to_numpy())
             enc = pd.Series(window_counts(t_enc, latency, enc_duration) / (enc_duration / 1000.0))
             enc_rate = enc.groupby(encoding.stim_id.to_numpy()).mean().reindex(objects).to_numpy()
         else:
             enc_rate = np.full(len(objects), np.nan)
-        view = np.array([viewing.response_hz.get((u.unit_id, o), np.nan) for o in objects])
+        keys = pd.MultiIndex.from_arrays([[u.unit_id] * len(objects), objects])
+        view = viewing.response_hz.reindex(keys).to_numpy(float)
         has_axis = len(axes) and u.unit_id in axes.index
         pref = feats @ np.asarray(axes.loc[u.unit_id, "preferred_axis"]) if has_axis else np.full(len(objects), np.nan)
         orth = feats @ np.asarray(axes.loc[u.unit_id, "orthogonal_axis"]) if has_axis else np.full(len(objects), np.nan)
