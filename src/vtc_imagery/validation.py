@@ -71,5 +71,6 @@ def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dic
             rows.append(dict(metric=metric, value=value, n_units=n, note="axis-tuned VTC units in imagery sessions"))
     pref = m1_table.set_index("term").loc[m1["test_term"]]
     rows.append(dict(metric="M1 preferred-projection effect", value=float(pref.estimate), n_units=m1["n_units"],
-                     note=f"95% CI [{pref.ci_low:.3f}, {pref.ci_high:.3f}]; LRT p = {m1['p_value']:.3g}; planted > 0"))
+                     note=f"95% CI [{pref.ci_low:.3f}, {pref.ci_high:.3f}]; {m1['test']} p = {m1['p_value']:.3g}; "
+                          "planted > 0"))
     return pd.DataFrame(rows)
