@@ -94,9 +94,9 @@ def imagery_model_tests(results: list[SessionResult], params: AnalysisParams,
                         tests: Mapping[str, tuple[str, str]]) -> dict[str, float]:
     """The p-value of each named test (name -> (model, term)) of the imagery mixed models over a
     cohort's sessions, as the mixed_model rule fits them (imagery_population's per-object table,
-    the configured population); a term other than the model's own test term is tested by the
-    same model with that term as its test term. NaN where the model cannot be fitted (fewer than
-    3 units)."""
+    the configured population): the model's own test for its test term, and for another term
+    the p of its row in the same fit's coefficient table (what a reader of the table uses). NaN
+    where the model cannot be fitted (fewer than 3 units)."""
     units = pd.concat([r.units for r in results], ignore_index=True)
     imagery = [r for r in results if len(r.imagery_units)]
     out = dict.fromkeys(tests, float("nan"))
@@ -107,7 +107,11 @@ def imagery_model_tests(results: list[SessionResult], params: AnalysisParams,
     data = imagery_objects_data(objects, params.population)
     if data.unit.nunique() < 3:
         return out
+    fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
     for name, (model, term) in tests.items():
-        spec = {**params.models[model], "test_term": term}
-        out[name] = float(fit_model(data, spec, params.optimizers).record["p_value"])
+        fit = fits[model]
+        if term == params.models[model]["test_term"]:
+            out[name] = float(fit.record["p_value"])
+        else:
+            out[name] = float(fit.coefficients.set_index("term").loc[term, "p"])
     return out
