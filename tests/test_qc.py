@@ -140,7 +140,7 @@ def test_imagery_ratio_is_the_median_over_units_of_mean_imagery_over_mean_viewin
 
 
 def test_marginals_sit_beside_the_real_recordings():
-    from vtc_imagery.simulate.marginals import REAL_IMAGERY_SPEARMAN, REAL_MARGINALS
+    from vtc_imagery.released_data import REAL_IMAGERY_SPEARMAN, REAL_MARGINALS
 
     units, responses = _cohort([100.0], [[1.0, 2.0]])
     table = qc.response_marginals(units, responses, NO_IMAGERY)

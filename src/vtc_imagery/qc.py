@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from . import selection as sel
-from .simulate.marginals import REAL_IMAGERY_POSITIVE, REAL_IMAGERY_RATIO, REAL_IMAGERY_SPEARMAN, REAL_MARGINALS
+from .released_data import REAL_IMAGERY_POSITIVE, REAL_IMAGERY_RATIO, REAL_IMAGERY_SPEARMAN, REAL_MARGINALS
 
 
 def units_by_area(units: pd.DataFrame) -> pd.DataFrame:
