@@ -55,6 +55,8 @@ rule selection_funnel:
         "logs/selection_funnel.log",
     conda:
         "../envs/stats.yaml"
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/selection_funnel.py"
 
@@ -69,6 +71,8 @@ rule model_comparison:
         "logs/model_comparison.log",
     conda:
         "../envs/stats.yaml"
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/model_comparison.py"
 
@@ -96,6 +100,7 @@ rule decoding:
         mem_mb=mem_mb(2000),
         runtime=runtime(15),
     params:
+        simulated=SIMULATED,
         decoding=stage_config(config["decoding"], DecodingParams),
     script:
         "../scripts/decoding.py"
@@ -136,6 +141,7 @@ rule closed_loop:
     conda:
         "../envs/stats.yaml"
     params:
+        simulated=SIMULATED,
         min_axis_cosine=config["closed_loop"]["min_axis_cosine"],
     script:
         "../scripts/closed_loop.py"

@@ -58,6 +58,7 @@ rule imagery_decoding:
         mem_mb=mem_mb(1000),
         runtime=runtime(15),
     params:
+        simulated=SIMULATED,
         imagery=stage_config(config["imagery"], ImageryDecodingParams),
     script:
         "../scripts/imagery_decoding.py"
@@ -85,6 +86,7 @@ rule imagery_population:
     conda:
         "../envs/stats.yaml"
     params:
+        simulated=SIMULATED,
         imagery=stage_config(config["imagery"], VisualCodeParams),
     script:
         "../scripts/imagery_population.py"

@@ -22,6 +22,8 @@ rule validate_perception:
         "logs/validate_perception.log",
     conda:
         "../envs/validation.yaml"
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/validate_perception.py"
 
@@ -44,6 +46,8 @@ rule validate_imagery:
         "logs/validate_imagery.log",
     conda:
         "../envs/validation.yaml"
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/validate_imagery.py"
 

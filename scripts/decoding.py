@@ -15,7 +15,7 @@ def main(smk):
     p = DecodingParams.from_config(smk.params.decoding)
     identification, decoded = decode_objects(population, objects, p)
     write_parquet_atomic(decoded, smk.output.decoded)
-    write_tsv_atomic(identification, smk.output.identification)
+    write_tsv_atomic(identification, smk.output.identification, simulated=smk.params.simulated)
     print(f"{population.shape[1]} axis-tuned units; accuracy with 1 distractor "
           f"{identification.accuracy.iloc[0]:.3f}, with {p.max_distractors} {identification.accuracy.iloc[-1]:.3f}")
 

@@ -16,7 +16,7 @@ def main(smk):
     table = session_decoding_table(smk.wildcards.session, units, pd.read_parquet(i.cues), pd.read_parquet(i.counts),
                                    pd.DataFrame(objects.features, index=objects.stim_id),
                                    ImageryDecodingParams.from_config(smk.params.imagery))
-    write_tsv_atomic(table, smk.output[0])
+    write_tsv_atomic(table, smk.output[0], simulated=smk.params.simulated)
     print(table.to_dict("records") or "no imagery trials or fewer than 2 units")
 
 

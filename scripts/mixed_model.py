@@ -14,9 +14,9 @@ def main(smk):
     model, spec = smk.wildcards.model, smk.params.spec
     data = model_data(spec["data"], getattr(smk.input, MODEL_INPUTS[spec["data"]]), smk.params.population)
     fit = fit_model(data, spec, tuple(smk.params.optimizers))
-    write_tsv_atomic(fit.coefficients, smk.output.table)
+    write_tsv_atomic(fit.coefficients, smk.output.table, simulated=smk.params.simulated)
     patients = patient_estimates(data, spec)
-    write_tsv_atomic(patients, smk.output.patients)
+    write_tsv_atomic(patients, smk.output.patients, simulated=smk.params.simulated)
     record = {"model": model, "simulated": smk.params.simulated, **fit.record, **provenance(Path(smk.scriptdir).parent)}
     with atomic_path(smk.output.record) as tmp:
         tmp.write_text(json.dumps(record, indent=2))
