@@ -213,3 +213,11 @@ def test_the_authors_selection_decodes_from_the_axis_models_calls_and_in_fold_fr
     # the three tuned units are called in every fold, and the untuned one in none: the same decoder
     assert per_image.n_units.tolist() == [3] * len(per_image)
     np.testing.assert_allclose(np.stack(per_image.decoded), authors)
+
+
+def test_an_unknown_unit_selection_is_refused():
+    from vtc_imagery.perception import DecodingParams
+
+    with pytest.raises(ValueError, match="selection"):
+        DecodingParams(max_distractors=1, draws=1, seed=0, selection="best_units", selection_folds=2,
+                       selection_repeats=1)

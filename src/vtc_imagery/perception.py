@@ -42,6 +42,9 @@ class AxisParams(StageParams):
     seed: int
 
 
+SELECTIONS = ("in_fold", "all_images")  # config decoding.selection
+
+
 @dataclass(frozen=True)
 class DecodingParams(StageParams):
     """The keys of the `decoding:` config section the population decoding uses."""
@@ -56,9 +59,6 @@ class DecodingParams(StageParams):
     def __post_init__(self):
         if self.selection not in SELECTIONS:
             raise ValueError(f"unknown decoding selection {self.selection!r}; expected one of {SELECTIONS}")
-
-
-SELECTIONS = ("in_fold", "all_images")
 
 
 @dataclass(frozen=True)
