@@ -88,7 +88,7 @@ def analyse_session(nwb: str | Path, session: str, objects: ObjectSpaceFile, par
                               params.reactivation, params.imagery)
     if not decode:
         return SessionResult(table, imagery.units, imagery.objects, empty)
-    decoding = session_decoding_table(session, table, imagery.cues, counts,
+    decoding = session_decoding_table(session, table, imagery.cues, counts, trials,
                                       pd.DataFrame(objects.features, index=objects.stim_id), params.imagery_decoding)
     return SessionResult(table, imagery.units, imagery.objects, decoding)
 
