@@ -14,6 +14,7 @@ include: "rules/sessions.smk"
 include: "rules/cohort.smk"
 include: "rules/imagery.smk"
 include: "rules/models.smk"
+include: "rules/calibration.smk"
 include: "rules/validation.smk"
 include: "rules/report.smk"
 

@@ -55,6 +55,8 @@ rule selection_funnel:
         "logs/selection_funnel.log",
     conda:
         "../envs/stats.yaml"
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/selection_funnel.py"
 
@@ -69,13 +71,16 @@ rule model_comparison:
         "logs/model_comparison.log",
     conda:
         "../envs/stats.yaml"
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/model_comparison.py"
 
 
 rule decoding:
-    """Leave-one-out decoding of the object features from the axis-tuned pseudo-population, and
-    identification of each object among 1..k random distractors."""
+    """Leave-one-out decoding of the object features from the axis-tuned pseudo-population (units
+    called axis-tuned without the decoded images, in folds), and identification of each object among
+    1..k random distractors."""
     input:
         units=rules.population.output.units,
         responses=rules.population.output.responses,
@@ -96,7 +101,9 @@ rule decoding:
         mem_mb=mem_mb(2000),
         runtime=runtime(15),
     params:
+        simulated=SIMULATED,
         decoding=stage_config(config["decoding"], DecodingParams),
+        axis_test=stage_config(config["axis"], AxisTestParams),
     script:
         "../scripts/decoding.py"
 
@@ -136,6 +143,7 @@ rule closed_loop:
     conda:
         "../envs/stats.yaml"
     params:
+        simulated=SIMULATED,
         min_axis_cosine=config["closed_loop"]["min_axis_cosine"],
     script:
         "../scripts/closed_loop.py"

@@ -6,7 +6,7 @@ from vtc_imagery.errors import ConfigError, InputDataError
 from vtc_imagery.imagery import ImageryParams, VisualCodeParams
 from vtc_imagery.imagery_decoding import ImageryDecodingParams
 from vtc_imagery.params import stage_config  # each stage gets only the config keys its parameter object has
-from vtc_imagery.perception import AxisParams, DecodingParams
+from vtc_imagery.perception import AxisParams, AxisTestParams, DecodingParams
 from vtc_imagery.provenance import provenance
 from vtc_imagery.reactivation import ReactivationParams
 from vtc_imagery.screening import ScreeningParams
@@ -52,7 +52,8 @@ wildcard_constraints:
 
 def final_targets():
     """The default run's outputs: per-session tables and QC, the perception tables and figures, the
-    summary, and on simulated data the validation against the truth. For a dandiset without a
+    summary, on simulated data the validation against the truth, and the calibration suite
+    (simulated whatever the source). For a dandiset without a
     frozen manifest, the manifest alone (commit it, then run again)."""
     if config["source"] == "dandi" and not SESSIONS:
         logger.warning(
@@ -82,9 +83,7 @@ def final_targets():
         *expand(rules.figure.output.html, figure=FIGURE_INPUTS),
     ]
     if SIMULATED:
-        targets += [
-            rules.validate_perception.output[0],
-            rules.validate_imagery.output[0],
-            rules.validate_imagery_null.output[0],
-        ]
+        targets += [rules.validate_perception.output[0], rules.validate_imagery.output[0]]
+    if config["calibration"]["enabled"]:
+        targets += rules.calibration.output
     return targets

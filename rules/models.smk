@@ -3,7 +3,8 @@
 
 rule mixed_model:
     """A mixed-effects population model: M1 imagery ~ preferred + orthogonal projection, M2 imagery
-    ~ viewing, M3 normalised EV ~ model, M4 reactivated ~ unit covariates (units nested in patients)."""
+    ~ viewing, M3 normalised EV ~ model, M4 reactivated ~ unit covariates (units nested in patients),
+    and the test term estimated in each patient alone."""
     input:
         table=config["imagery_table"] or rules.imagery_population.output.objects,
         units=rules.population.output.units,
@@ -16,6 +17,7 @@ rule mixed_model:
             labels={"model": "{model}"},
         ),
         record="results/models/{model}.json",
+        patients="results/models/{model}_patients.tsv",
     log:
         "logs/mixed_model/{model}.log",
     benchmark:

@@ -45,13 +45,18 @@ rule qc_session:
 
 
 rule summary:
-    """Cohort summary notebook: recorded units by session and area, and on simulated data the
-    planted design beside the paper's numbers."""
+    """Cohort summary notebook: recorded units by session and area, on simulated data the planted
+    design beside the paper's numbers, and with an object space the response statistics of the
+    axis-tuned units beside the real recordings'."""
     input:
         notebook=NOTEBOOKS / "summary.ipynb",
         units=rules.recorded_units.output[0],
         trials=expand(rules.nwb_to_tables.output.trials, session=sorted(SESSIONS)),
         truth=[f"{SYNTH_DIR}/truth/units.parquet"] if SIMULATED else [],
+        # without an object space there is no axis model, so no population or imagery tables
+        population=[rules.population.output.units] if OBJECT_SPACE else [],
+        responses=[rules.population.output.responses] if OBJECT_SPACE else [],
+        imagery_objects=[rules.imagery_population.output.objects] if OBJECT_SPACE else [],
     output:
         ipynb="results/figures/summary.ipynb",
         html=report("results/figures/summary.html", caption="../report/summary.rst", category="Summary"),
@@ -65,7 +70,9 @@ rule summary:
         runtime=runtime(15),
     params:
         notebook=lambda wc, input: dict(
-            units=input.units, trials=list(input.trials), truth=input.truth[0] if input.truth else ""
+            units=input.units,
+            trials=list(input.trials),
+            **{k: input[k][0] if input[k] else "" for k in ("truth", "population", "responses", "imagery_objects")},
         ),
         simulated=SIMULATED,
     script:

@@ -22,6 +22,8 @@ rule validate_perception:
         "logs/validate_perception.log",
     conda:
         "../envs/validation.yaml"
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/validate_perception.py"
 
@@ -44,48 +46,16 @@ rule validate_imagery:
         "logs/validate_imagery.log",
     conda:
         "../envs/validation.yaml"
+    params:
+        simulated=SIMULATED,
     script:
         "../scripts/validate_imagery.py"
 
 
-rule validate_imagery_null:
-    """SIMULATED cohorts without reactivation, one per seed, analysed in memory with the workflow's
-    functions: the reactivation call rate and M1's type-I error, against their nominal levels."""
-    output:
-        report(
-            "results/validation/imagery_null.tsv",
-            caption="../report/validate_imagery_null.rst",
-            category="Validation (simulated)",
-        ),
-    log:
-        "logs/validate_imagery_null.log",
-    benchmark:
-        "benchmarks/validate_imagery_null.tsv"
-    conda:
-        "../envs/validation.yaml"
-    resources:
-        mem_mb=mem_mb(3000),
-        runtime=runtime(60),
-    params:
-        profile=config["validation"]["null_profile"],
-        simulation=config["simulation"],
-        seeds=[config["simulation"]["seed"] + k for k in range(1, config["validation"]["null_seeds"] + 1)],
-        screening=stage_config(config["screening"], ScreeningParams),
-        axis=stage_config(config["axis"], AxisParams),
-        reactivation=stage_config(config["reactivation"], ReactivationParams),
-        alignment=config["alignment"],
-        n_shuffles=config["imagery"]["n_shuffles"],
-        m1=config["models"]["M1"],
-        optimizers=config["models"]["optimizers"],
-        m1_alpha=config["validation"]["m1_alpha"],
-    script:
-        "../scripts/validate_imagery_null.py"
-
-
 rule validate:
-    """SIMULATED data only: every validation table against the planted truth (perception, imagery,
-    and null cohorts over seeds); `snakemake validate` builds just these."""
+    """SIMULATED data only: every validation table against the planted truth (perception, imagery)
+    and the calibration suite; `snakemake validate` builds just these."""
     input:
         rules.validate_perception.output[0],
         rules.validate_imagery.output[0],
-        rules.validate_imagery_null.output[0],
+        rules.calibration.output,

@@ -11,7 +11,7 @@ from vtc_imagery.runner import run_rule
 def main(smk):
     table = closed_loop_ramps(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.responses),
                               read_object_space(smk.input.object_space), smk.params.min_axis_cosine)
-    write_tsv_atomic(table, smk.output[0])
+    write_tsv_atomic(table, smk.output[0], simulated=smk.params.simulated)
     targeted = table[table.targeted].unit_id.nunique() if len(table) else 0
     print(f"{table.unit_id.nunique() if len(table) else 0} axis-tuned units saw synthetic stimuli; {targeted} targeted")
 

@@ -16,9 +16,10 @@ def main(smk):
                                        stack(smk.input.imagery_objects))
     write_parquet_atomic(table, smk.output.units)
     write_parquet_atomic(objects, smk.output.objects)
-    write_tsv_atomic(stack(smk.input.decoding, lambda p: pd.read_csv(p, sep="\t")), smk.output.decoding)
+    decoding = stack(smk.input.decoding, lambda p: pd.read_csv(p, sep="\t"))
+    write_tsv_atomic(decoding, smk.output.decoding, simulated=smk.params.simulated)
     follows = follows_visual_code(table, VisualCodeParams.from_config(smk.params.imagery))
-    write_tsv_atomic(follows, smk.output.follows)
+    write_tsv_atomic(follows, smk.output.follows, simulated=smk.params.simulated)
     print(follows.to_string(index=False))
 
 

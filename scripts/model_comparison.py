@@ -9,7 +9,7 @@ from vtc_imagery.runner import run_rule
 
 def main(smk):
     table = model_comparison(pd.read_parquet(smk.input.units))
-    write_tsv_atomic(table, smk.output[0])
+    write_tsv_atomic(table, smk.output[0], simulated=smk.params.simulated)
     print(table.to_string(index=False))
 
 

@@ -9,7 +9,7 @@ from vtc_imagery.runner import run_rule
 
 def main(smk):
     funnel = selection_funnel(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.imagery))
-    write_tsv_atomic(funnel, smk.output[0])
+    write_tsv_atomic(funnel, smk.output[0], simulated=smk.params.simulated)
     print(funnel.to_string(index=False))
 
 

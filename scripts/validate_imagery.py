@@ -14,7 +14,7 @@ def main(smk):
         m1 = json.load(fh)
     table = imagery_validation(pd.read_parquet(smk.input.imagery), pd.read_parquet(smk.input.truth), m1,
                                pd.read_csv(smk.input.m1, sep="\t"))
-    write_tsv_atomic(table, smk.output[0])
+    write_tsv_atomic(table, smk.output[0], simulated=smk.params.simulated)
     print(table.to_string(index=False))
 
 

@@ -9,7 +9,7 @@ from vtc_imagery.validation import perception_validation
 
 def main(smk):
     table = perception_validation(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.truth))
-    write_tsv_atomic(table, smk.output[0])
+    write_tsv_atomic(table, smk.output[0], simulated=smk.params.simulated)
     print(table.to_string(index=False))
 
 

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from vtc_imagery import axis as ax
+from vtc_imagery.rng import STREAM_ORTHOGONAL_AXIS, unit_rng
 
 
 @pytest.fixture(scope="module")
@@ -32,32 +33,91 @@ def test_the_preferred_axis_is_the_response_weighted_sum_of_features():
     np.testing.assert_allclose(ax.preferred_axis(r, x), [2.0, -1.0])
 
 
-def test_the_orthogonal_axis_is_pc1_of_the_residual_features_signed_like_matlab(space):
-    # FIX matlab_code.md §4 item 17: the sign no longer depends on the SVD routine.
+@pytest.fixture(scope="module")
+def pca_scores():
+    """500 objects' uncorrelated 50-d PCA scores with a decaying spectrum: scaled, they are isotropic."""
+    rng = np.random.default_rng(6)
+    latent = rng.normal(size=(500, 50)) * np.linspace(5, 0.5, 50)
+    latent -= latent.mean(axis=0)
+    return latent @ np.linalg.svd(latent, full_matrices=False)[2].T
+
+
+def _random_unit_axes(features, n_units, seed=0):
+    """Preferred and orthogonal axes of `n_units` units with random responses, each unit with its own stream."""
+    scaled = ax.scale_features(features)
+    rng = np.random.default_rng(seed)
+    pref, orth = [], []
+    for k in range(n_units):
+        sta = ax.preferred_axis(rng.gamma(1.0, 5.0, len(features)), scaled)
+        pref.append(sta)
+        orth.append(ax.orthogonal_axis(sta, features, unit_rng(seed, f"unit-{k}", STREAM_ORTHOGONAL_AXIS)))
+    return scaled, np.array(pref), np.array(orth)
+
+
+@pytest.mark.parametrize("features", ["pca_scores", "space"])
+def test_orthogonal_projections_are_uncorrelated_with_the_preferred_ones(features, request):
+    # FIX (orthogonal control): uncorrelated over the screening images, whether or not the scaled features are
+    # isotropic (the `space` fixture's dimensions are not uncorrelated).
+    data = request.getfixturevalue(features)
+    scaled, pref, orth = _random_unit_axes(data[0] if isinstance(data, tuple) else data, 100)
+    r = [np.corrcoef(scaled @ p, scaled @ o)[0, 1] for p, o in zip(pref, orth, strict=True)]
+    assert np.max(np.abs(r)) < 1e-10
+    np.testing.assert_allclose(np.linalg.norm(orth, axis=1), 1.0)
+
+
+def test_orthogonal_axes_differ_across_units_as_independent_random_directions_do(pca_scores):
+    # FIX (orthogonal control): the previous construction gave every unit the same direction (median |cos| 1).
+    # Independent isotropic directions in d dimensions have cos^2 ~ Beta(1/2, (d-1)/2): median |cos| 0.097 for
+    # d = 50. Allow half as much again for the sampling error of the median and the one dimension each unit loses.
+    _, _, orth = _random_unit_axes(pca_scores, 60)
+    cosines = np.abs(orth @ orth.T)[np.triu_indices(len(orth), 1)]
+    d = pca_scores.shape[1]
+    random_median = np.sqrt(stats.beta.ppf(0.5, 0.5, (d - 1) / 2))
+    assert np.median(cosines) < 1.5 * random_median
+
+
+def test_the_orthogonal_axis_sign_and_draw_are_deterministic(space):
+    # FIX (sign of the authors' PCA): largest-magnitude loading positive, whatever the sign of the preferred
+    # axis; the same stream gives the same axis.
     features, scaled, r = space
     sta = ax.preferred_axis(r, scaled)
-    ortho = ax.orthogonal_axis(sta, features)
+    ortho = ax.orthogonal_axis(sta, features, unit_rng(1, "u", STREAM_ORTHOGONAL_AXIS))
+    assert ortho[np.abs(ortho).argmax()] > 0
+    np.testing.assert_array_equal(ax.orthogonal_axis(sta, features, unit_rng(1, "u", STREAM_ORTHOGONAL_AXIS)), ortho)
+    np.testing.assert_allclose(ax.orthogonal_axis(-sta, features, unit_rng(1, "u", STREAM_ORTHOGONAL_AXIS)), ortho,
+                               atol=1e-12)
+
+
+def test_the_orthogonal_axis_does_not_depend_on_rounding_noise(pca_scores):
+    # The authors' PC1 of isotropic residuals is picked by rounding noise; the draw is not.
+    rng = np.random.default_rng(7)
+    sta = ax.preferred_axis(rng.normal(size=500), ax.scale_features(pca_scores))
+    a = ax.orthogonal_axis(sta, pca_scores, np.random.default_rng(3))
+    b = ax.orthogonal_axis(sta + 1e-12 * rng.normal(size=50), pca_scores * (1 + 1e-13 * rng.normal(size=(500, 50))),
+                           np.random.default_rng(3))
+    assert abs(a @ b) > 0.9999
+
+
+def test_the_unscaled_pc1_option_is_pc1_of_the_unscaled_residual_signed_like_matlab(space):
+    features, scaled, r = space
+    sta = ax.preferred_axis(r, scaled)
+    ortho = ax.orthogonal_axis(sta, features, np.random.default_rng(0), "unscaled_pc1")
     norms = np.sqrt((features**2).sum(axis=0))
     u, v = sta / norms, ortho / norms  # both directions in the unscaled space
     assert abs(u @ v) < 1e-10 and np.linalg.norm(ortho) == pytest.approx(1.0)
     assert v[np.abs(v).argmax()] > 0
-    np.testing.assert_allclose(ax.orthogonal_axis(-sta, features), ortho, atol=1e-12)
+    np.testing.assert_allclose(ax.orthogonal_axis(-sta, features, np.random.default_rng(0), "unscaled_pc1"), ortho,
+                               atol=1e-12)
     u = u / np.linalg.norm(u)
     residual = features - np.outer(features @ u, u)
     pc1 = np.linalg.eigh(np.cov(residual.T))[1][:, -1]
     assert abs(abs(pc1 @ v) / np.linalg.norm(v) - 1) < 1e-8
 
 
-def test_the_orthogonal_axis_is_stable_for_pca_score_features():
-    # FIX (found here): on scaled PCA scores the residual covariance is isotropic and PC1 is noise.
-    rng = np.random.default_rng(6)
-    latent = rng.normal(size=(500, 50)) * np.linspace(5, 0.5, 50)
-    latent -= latent.mean(axis=0)
-    scores = latent @ np.linalg.svd(latent, full_matrices=False)[2].T  # uncorrelated PCA scores
-    sta = ax.preferred_axis(rng.normal(size=500), ax.scale_features(scores))
-    a = ax.orthogonal_axis(sta, scores)
-    b = ax.orthogonal_axis(sta + 1e-12 * rng.normal(size=50), scores * (1 + 1e-13 * rng.normal(size=scores.shape)))
-    assert abs(a @ b) > 0.9999
+def test_an_unknown_orthogonal_axis_method_is_refused(space):
+    features, scaled, r = space
+    with pytest.raises(ValueError, match="orthogonal-axis method"):
+        ax.orthogonal_axis(ax.preferred_axis(r, scaled), features, np.random.default_rng(0), "pc1")
 
 
 def _naive_loo(r, predict):
@@ -167,10 +227,31 @@ def test_explainable_variance_equals_a_loop_over_the_same_splits():
     values = []
     for split in order:
         halves = np.take_along_axis(counts, split, axis=1)
-        r = np.corrcoef(halves[:, :2].mean(axis=1), halves[:, 2:].mean(axis=1))[0, 1]
+        r = max(np.corrcoef(halves[:, :2].mean(axis=1), halves[:, 2:].mean(axis=1))[0, 1], 0.0)
         values.append((2 * r / (1 + r)) ** 2)
     got = ax.split_half_explainable_variance(counts, np.random.default_rng(7), 25, squared=True)
     assert got == pytest.approx(np.mean(values), abs=1e-12)
+
+
+def test_a_negative_split_half_reliability_counts_as_no_explainable_variance():
+    # FIX (negative reliability): with two trials per image every split correlates trial 1 with trial 2.
+    rng = np.random.default_rng(4)
+    first = rng.poisson(5, 200).astype(float)
+    second = np.round(10 - first + rng.normal(0, 4, 200))  # anti-correlated with the first trial
+    r = np.corrcoef(first, second)[0, 1]
+    assert r < -1 / 3 and (2 * r / (1 + r)) ** 2 > 1  # the authors' value would exceed 1
+    counts = np.column_stack([first, second])
+    for squared in (True, False):
+        assert ax.split_half_explainable_variance(counts, np.random.default_rng(0), 10, squared=squared) == 0.0
+
+
+def test_a_noise_ceiling_below_zero_is_clipped_to_no_reliable_variance():
+    # FIX (negative reliability): trial noise larger than the spread of the image means.
+    counts = np.tile([0.0, 10.0, 0.0, 10.0], (300, 1))
+    counts[::2, 3] = 11.0  # image means differ by 0.25, trials by 10
+    means, sem2 = counts.mean(axis=1), counts.var(axis=1, ddof=1) / 4
+    assert 1 - sem2.sum() / ((means - means.mean()) ** 2).sum() < 0  # the unclipped formula
+    assert ax.noise_ceiling(counts) == 0.0
 
 
 def test_odd_trial_counts_get_the_median_as_an_extra_trial():

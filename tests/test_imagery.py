@@ -14,9 +14,9 @@ from vtc_imagery.imagery import ImageryParams, SessionTables, imagery_session
 from vtc_imagery.imagery_decoding import (
     ImageryDecodingParams,
     decode_across_conditions,
-    decode_imagined_objects,
     decoding_session,
     imagined_feature_identification,
+    within_imagery_test,
 )
 from vtc_imagery.reactivation import (
     ReactivationParams,
@@ -120,10 +120,14 @@ def _population(rng, n_units=12, objects=6, trials=8, signal=1.5):
 def test_imagined_objects_are_decoded_above_chance_and_shuffled_labels_give_chance():
     # FIX matlab_code.md §4 item 3: labels stay aligned with trials; shuffling them gives chance.
     rates, labels, _ = _population(np.random.default_rng(0))
-    real = decode_imagined_objects(rates, labels, 1, replace(DECODING, decoding_repeats=10))
-    shuffled = decode_imagined_objects(rates, labels, 1, replace(DECODING, decoding_repeats=30), shuffle_labels=True)
-    assert real.mean() > 0.6
-    assert abs(shuffled.mean() - 1 / 6) < 0.06
+    # recall trial k: the first four cues of object k and the last four of object k + 1
+    pairings = np.where(np.arange(len(labels)) % 8 < 4, labels, (labels - 1) % 6)
+    for folds, null in (("stratified", "labels"), ("pairing", "pairings")):
+        result = within_imagery_test(rates, labels, pairings, replace(DECODING, decoding_folds=folds,
+                                                                      decoding_null=null, decoding_repeats=3,
+                                                                      decoding_permutations=19))
+        assert result["within_accuracy"] > 0.6 and result["within_p"] == 1 / 20
+        assert abs(result["shuffled_accuracy"] - 1 / 6) < 0.06
 
 
 def test_a_viewing_decoder_transfers_to_imagery_with_its_own_scale():
@@ -149,8 +153,9 @@ def test_chance_is_one_over_the_sessions_own_number_of_objects():
         for u in range(5):
             counts.append(dict(unit_id=f"u{u}", trial_index=1000 + trial, stim_id=obj,
                                count=rng.poisson(2 + obj * (u == 0))))
+    pairings = pd.Series(np.arange(64) % 8, index=np.arange(64))
     result = decoding_session(pd.DataFrame(rows), pd.DataFrame(counts), [f"u{u}" for u in range(5)], 266.6,
-                              replace(DECODING, seed=0, decoding_repeats=5))
+                              pairings, replace(DECODING, seed=0, decoding_permutations=5))
     assert result["chance"] == 1 / 8 and result["n_objects"] == 8
 
 
@@ -179,6 +184,33 @@ def test_the_response_correlation_test_counts_shuffles_at_least_as_correlated():
     r, p = shuffle_correlation_test(x, -x, np.random.default_rng(0), 500)
     assert r == pytest.approx(-1.0) and p == 1.0
     assert np.isnan(shuffle_correlation_test(x, np.ones(8), np.random.default_rng(0), 100)[0])
+
+
+def test_the_response_correlation_shuffle_p_counts_the_observed_pairing_and_is_never_zero():
+    # FIX (shuffle p of 0): (k + 1) / (n + 1).
+    x = np.arange(8.0)
+    y = 2 * x + 1
+    _, p = shuffle_correlation_test(x, y, np.random.default_rng(0), 500)
+    perms = np.random.default_rng(0).permuted(np.broadcast_to(np.arange(8), (500, 8)), axis=1)
+    k = sum(np.corrcoef(x, y[perm])[0, 1] >= 1 - 1e-12 for perm in perms)
+    assert p == (k + 1) / 501 and p > 0
+
+
+def test_imagery_following_the_preferred_axis_is_tested_on_the_paired_differences():
+    # FIX (paired test): every unit's r_preferred exceeds its r_orthogonal by a little; the two samples
+    # overlap (the KS test sees nothing), the paired differences do not.
+    import pandas as pd
+
+    from vtc_imagery.imagery import VisualCodeParams, follows_visual_code
+
+    rng = np.random.default_rng(0)
+    r_orth = rng.uniform(-0.8, 0.8, 40)
+    table = pd.DataFrame(dict(unit_id=[f"u{i}" for i in range(40)], area="VTC", axis_tuned=True, reactivated=False,
+                              r_preferred=r_orth + rng.uniform(0.02, 0.06, 40), r_orthogonal=r_orth,
+                              r_viewing=np.nan, p_viewing=np.nan, r_encoding=np.nan, p_encoding=np.nan))
+    row = follows_visual_code(table, VisualCodeParams(follows_alpha=0.05)).set_index("units").loc["axis-tuned"]
+    assert row.n_paired == 40 and row.median_r_difference > 0
+    assert row.wilcoxon_p < 1e-6 and row.ks_p > 0.5
 
 
 def _mini_session():
@@ -267,6 +299,7 @@ def test_a_session_with_fewer_than_two_decoding_units_gives_no_decoding_row():
 
     units = _decoding_session_units().assign(axis_tuned=[True, False, False, False])
     cues = pd.DataFrame(dict(unit_id=["u1", "u3"], trial_index=[0, 0], stim_id=[1, 1], imagery_rate_hz=[1.0, 2.0]))
-    table = session_decoding_table("s", units, cues, pd.DataFrame(), pd.DataFrame(), DECODING)
+    table = session_decoding_table("s", units, cues, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), DECODING)
     assert table.empty and table.columns.tolist() == DECODING_COLUMNS
-    assert session_decoding_table("s", units, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), DECODING).empty
+    assert session_decoding_table("s", units, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                                  DECODING).empty

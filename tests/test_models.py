@@ -10,8 +10,9 @@ from vtc_imagery.errors import InputDataError
 from vtc_imagery.models import (
     IMAGERY_COLUMNS,
     fit_binomial_mixed,
-    fit_mixed_lm,
+    fit_slope_mixed,
     imagery_model_data,
+    patient_estimates,
     read_imagery_table,
     reduced_formula,
 )
@@ -31,20 +32,15 @@ def _summary(rng, slope=0.6, patients=5, units=12, objects=8):
     return pd.DataFrame(rows)
 
 
+M1 = "imagery_z ~ preferred_z + orthogonal_z"
+
+
 def test_m1_recovers_a_planted_preferred_effect_and_not_an_orthogonal_one():
-    fit = fit_mixed_lm(imagery_model_data(_summary(np.random.default_rng(0))), "imagery_z ~ preferred_z + orthogonal_z",
-                       "preferred_z", "preferred_z")
+    fit = fit_slope_mixed(imagery_model_data(_summary(np.random.default_rng(0))), M1, "preferred_z", "preferred_z")
     coef = fit.coefficients.set_index("term")
     assert coef.loc["preferred_z", "ci_low"] > 0.2 and abs(coef.loc["orthogonal_z", "estimate"]) < 0.2
-    assert fit.record["p_value"] < 1e-6 and fit.record["df"] == 1 and fit.record["converged"]
-    assert fit.record["n_patients"] == 5 and "nested" in fit.record["random_effects"]
-
-
-def test_m1_keeps_its_level_when_nothing_is_planted():
-    rng = np.random.default_rng(1)
-    p = [fit_mixed_lm(imagery_model_data(_summary(rng, slope=0.0)), "imagery_z ~ preferred_z + orthogonal_z",
-                      "preferred_z", "preferred_z").record["p_value"] for _ in range(20)]
-    assert np.mean(np.array(p) < 0.05) <= 0.15  # nominal 0.05; 20 fits
+    assert fit.record["p_value"] < 1e-3 and fit.record["df"] == 4 and fit.record["converged"]
+    assert fit.record["n_patients"] == 5 and "patient slope" in fit.record["random_effects"]
 
 
 def test_the_reduced_formula_drops_exactly_the_tested_term():
@@ -164,3 +160,213 @@ def test_the_spec_family_chooses_the_binomial_fit():
                              patient=np.repeat([f"p{k}" for k in range(5)], 60), unit=np.arange(300)))
     fit = fit_model(data, dict(formula="y ~ x", test_term="x", family="binomial"), ("lbfgs",))
     assert fit.record["method"].startswith("BinomialBayesMixedGLM")
+
+
+def test_m3_without_a_random_slope_is_the_random_intercept_model():
+    from vtc_imagery.models import fit_model
+
+    rng = np.random.default_rng(6)
+    units = np.repeat(np.arange(40), 3)
+    data = pd.DataFrame(dict(unit=units, patient=units % 4, model=np.tile(["axis", "category", "exemplar"], 40),
+                             nev=rng.normal(size=120) + np.tile([0.5, 0.0, 0.2], 40)))
+    spec = dict(formula="nev ~ C(model, Treatment('axis'))", test_term="C(model, Treatment('axis'))",
+                family="gaussian", random_effects="auto")
+    fit = fit_model(data, spec, ("nm",))
+    assert fit.record["random_effects"] == "patient intercept; unit intercept (nested)" and fit.record["df"] == 2
+    assert "Intercept" in fit.coefficients.term.tolist()
+
+
+# Calibration data: P patients, 3-10 units each, 6-8 objects per unit; the raw imagery rate is
+# slope * preferred projection + unit noise, the slope drawn per patient (sd_patient) and around it per
+# unit (sd_unit), then z-scored within unit as for M1.
+def _cohort(rng, patients=6, effect=0.0, sd_patient=0.5, sd_unit=0.0):
+    n_units = rng.integers(3, 11, patients)
+    unit_patient = np.repeat(np.arange(patients), n_units)
+    unit = np.repeat(np.arange(len(unit_patient)), rng.integers(6, 9, len(unit_patient)))
+    slope = (rng.normal(effect, sd_patient, patients)[unit_patient] + rng.normal(0, sd_unit, len(unit_patient)))[unit]
+    pref, orth, noise = rng.normal(size=(3, len(unit)))
+    return imagery_model_data(pd.DataFrame(dict(
+        unit=unit, patient=unit_patient[unit], object=0, viewing_rate=pref, imagery_rate=slope * pref + noise,
+        preferred_projection=pref, orthogonal_projection=orth)))
+
+
+def test_the_random_slope_likelihood_is_statsmodels_mixedlm():
+    import statsmodels.formula.api as smf
+
+    from vtc_imagery import random_slopes as rs
+    from vtc_imagery.models import slope_design
+
+    data = _cohort(np.random.default_rng(7), sd_unit=0.3)
+    design = slope_design(data, M1, "preferred_z", "preferred_z")
+    for structure, reml, kwargs in (
+            ("nested", True, dict(groups="patient", re_formula="0 + preferred_z",
+                                  vc_formula={"unit": "0 + C(unit):preferred_z"})),
+            ("patient", True, dict(groups="patient", re_formula="0 + preferred_z")),
+            ("unit", False, dict(groups="unit", re_formula="0 + preferred_z"))):
+        ours = rs.fit_slopes(design.sums, structure, reml)
+        theirs = smf.mixedlm(f"{M1} - 1", data, **kwargs).fit(reml=reml, method="nm", maxiter=4000)
+        assert ours.log_likelihood == pytest.approx(theirs.llf, abs=1e-5)
+        np.testing.assert_allclose(ours.beta, theirs.fe_params, atol=1e-4)
+
+
+def test_the_unit_option_is_the_previous_model_with_its_degenerate_intercepts_removed():
+    """The previous M1 (patient and unit random intercepts, unit slope, fixed intercept) reaches the
+    likelihood of the unit-slope-only model: on within-unit centred data the intercepts are 0."""
+    import statsmodels.formula.api as smf
+
+    data = _cohort(np.random.default_rng(8))
+    fit = fit_slope_mixed(data, M1, "preferred_z", "preferred_z", "unit")
+    previous = max((smf.mixedlm(M1, data, groups="patient", re_formula="1", vc_formula={
+        "unit": "0 + C(unit)", "slope": "0 + C(unit):preferred_z"}).fit(reml=False, method=m, maxiter=4000)
+        for m in ("nm", "powell")), key=lambda r: r.llf)
+    assert fit.record["random_effects"] == "unit slope" and fit.record["test"].startswith("likelihood ratio")
+    assert fit.record["log_likelihood"] == pytest.approx(previous.llf, abs=1e-3)
+    assert fit.record["p_value"] == next(c["p_value"] for c in fit.record["comparison"]
+                                         if c["random_effects"] == "unit slope")
+
+
+def test_a_random_slope_model_has_no_intercept_as_its_data_are_centred_within_unit():
+    fit = fit_slope_mixed(_cohort(np.random.default_rng(9)), M1, "preferred_z", "preferred_z")
+    assert fit.coefficients.term.tolist() == ["preferred_z", "orthogonal_z"]
+    assert "0 by construction" in fit.record["intercept"]
+
+
+def test_a_random_slope_model_refuses_data_not_centred_within_unit():
+    data = _cohort(np.random.default_rng(10))
+    with pytest.raises(ValueError, match="centred within unit"):
+        fit_slope_mixed(data.assign(imagery_z=data.imagery_z + 1.0), M1, "preferred_z", "preferred_z")
+
+
+def test_an_unknown_random_effects_option_is_refused():
+    with pytest.raises(ValueError, match="unknown random_effects"):
+        fit_slope_mixed(_cohort(np.random.default_rng(10)), M1, "preferred_z", "preferred_z", "patients")
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    from scipy import stats
+
+    ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+    return ci.low, ci.high
+
+
+def _null_designs(rng, n: int, patients: int = 6, sd_patient: float = 0.5):
+    """`n` null M1 designs (no planted mean effect; slopes N(0, sd_patient) by patient), built with
+    numpy rather than pandas so that hundreds fit in seconds."""
+    from vtc_imagery import random_slopes as rs
+    from vtc_imagery.models import SlopeDesign
+
+    for _ in range(n):
+        n_units = rng.integers(3, 11, patients)
+        unit_patient = np.repeat(np.arange(patients), n_units)
+        unit = np.repeat(np.arange(len(unit_patient)), rng.integers(6, 9, len(unit_patient)))
+        pref, orth, noise = rng.normal(size=(3, len(unit)))
+        raw = np.stack([rng.normal(0, sd_patient, patients)[unit_patient[unit]] * pref + noise, pref, orth], 1)
+        count = np.bincount(unit)[:, None]
+        mean = np.stack([np.bincount(unit, c) for c in raw.T], 1) / count
+        sd = np.sqrt(np.stack([np.bincount(unit, c) for c in ((raw - mean[unit]) ** 2).T], 1) / (count - 1))
+        z = (raw - mean[unit]) / sd[unit]  # imagery_z, preferred_z, orthogonal_z
+        yield SlopeDesign(rs.slope_sums(z[:, 0], z[:, 1:], z[:, 1], unit, unit_patient),
+                          ["preferred_z", "orthogonal_z"], 0, len(unit_patient), patients)
+
+
+def test_with_the_effect_varying_by_patient_the_patient_level_test_holds_its_level_and_the_unit_one_does_not():
+    """200 null cohorts of 6 patients whose slopes are N(0, 0.5): the default test's false-positive
+    rate at 0.05 is not significantly above 0.05; the previous unit-slope model's is."""
+    from vtc_imagery.models import slope_inference
+
+    fits = [slope_inference(design, "auto") for design in _null_designs(np.random.default_rng(11), 200)]
+    new = sum(f.p_value < 0.05 for f in fits)
+    old = sum(f.results["unit"]["p_value"] < 0.05 for f in fits)
+    assert _wilson(new, len(fits))[0] <= 0.05
+    assert _wilson(old, len(fits))[0] > 0.05
+
+
+def test_a_design_built_with_numpy_is_the_design_built_from_the_table():
+    """The calibration's designs are the production path's (same likelihood as slope_design's)."""
+    from vtc_imagery import random_slopes as rs
+    from vtc_imagery.models import slope_design
+
+    rng = np.random.default_rng(18)
+    ours = next(_null_designs(rng, 1))
+    rng = np.random.default_rng(18)
+    n_units = rng.integers(3, 11, 6)
+    unit_patient = np.repeat(np.arange(6), n_units)
+    unit = np.repeat(np.arange(len(unit_patient)), rng.integers(6, 9, len(unit_patient)))
+    pref, orth, noise = rng.normal(size=(3, len(unit)))
+    imagery = rng.normal(0, 0.5, 6)[unit_patient[unit]] * pref + noise
+    table = imagery_model_data(pd.DataFrame(dict(
+        unit=unit, patient=unit_patient[unit], object=0, viewing_rate=pref, imagery_rate=imagery,
+        preferred_projection=pref, orthogonal_projection=orth)))
+    theirs = slope_design(table, M1, "preferred_z", "preferred_z")
+    ratios, keep = np.array([[0.0, 0.0], [0.3, 0.1], [1.0, 2.0]]), np.ones(2, bool)
+    for reml in (False, True):
+        np.testing.assert_allclose(rs.profile_likelihood(ours.sums, ratios, keep, reml)[0],
+                                   rs.profile_likelihood(theirs.sums, ratios, keep, reml)[0], rtol=1e-12)
+
+
+def test_with_one_patient_the_record_says_the_patient_level_cannot_be_estimated():
+    data = _cohort(np.random.default_rng(12), patients=1)
+    fit = fit_slope_mixed(data, M1, "preferred_z", "preferred_z", "nested")
+    assert fit.record["random_effects"] == "unit slope" and fit.record["n_patients"] == 1
+    assert "patient level cannot be estimated" in fit.record["random_effects_choice"]
+
+
+def test_auto_adds_the_unit_slope_only_where_units_vary_within_patient():
+    rng = np.random.default_rng(13)
+    varied = fit_slope_mixed(_cohort(rng, sd_patient=0.3, sd_unit=1.0), M1, "preferred_z", "preferred_z")
+    shared = fit_slope_mixed(_cohort(rng, sd_patient=0.3, sd_unit=0.0, patients=8), M1, "preferred_z",
+                             "preferred_z")
+    assert varied.record["random_effects"] == "patient slope; unit slope (nested in patient)"
+    assert shared.record["random_effects"] == "patient slope"
+
+
+def test_the_same_data_give_identical_tables_and_records():
+    data = _cohort(np.random.default_rng(14), sd_unit=0.3)
+    first, second = (fit_slope_mixed(data, M1, "preferred_z", "preferred_z") for _ in range(2))
+    pd.testing.assert_frame_equal(first.coefficients, second.coefficients, check_exact=True)
+    assert first.record == second.record
+
+
+SLOPE_SPEC = dict(formula=M1, test_term="preferred_z", random_slope="preferred_z", random_effects="auto",
+                  family="gaussian")
+
+
+def test_patient_estimates_are_each_patients_own_least_squares_slope():
+    data = _cohort(np.random.default_rng(15))
+    table = patient_estimates(data, SLOPE_SPEC)
+    one = data[data.patient == 2]
+    x = one[["preferred_z", "orthogonal_z"]].to_numpy()
+    beta = np.linalg.lstsq(x, one.imagery_z.to_numpy(), rcond=None)[0]
+    row = table.set_index("patient").loc["2"]
+    assert table.patient.tolist() == [str(p) for p in range(6)] and table.term.unique().tolist() == ["preferred_z"]
+    assert row.estimate == pytest.approx(beta[0])
+    assert row.n_units == one.unit.nunique() and row.n_observations == len(one)
+    assert row.df == len(one) - 2 - one.unit.nunique()  # the within-unit centring costs one df per unit
+    assert row.ci_low < row.estimate < row.ci_high
+
+
+def test_patient_estimates_of_a_model_comparison_are_within_unit_contrasts():
+    """M3: with the unit as a fixed effect, a patient's category - axis estimate is the mean
+    within-unit difference."""
+    units = np.repeat(np.arange(6), 3)
+    rng = np.random.default_rng(16)
+    data = pd.DataFrame(dict(unit=units, patient=units // 3, model=np.tile(["axis", "category", "exemplar"], 6),
+                             nev=rng.normal(size=18) + 5 * units))
+    spec = dict(formula="nev ~ C(model, Treatment('axis'))", test_term="C(model, Treatment('axis'))",
+                family="gaussian")
+    table = patient_estimates(data, spec)
+    wide = data.pivot(index="unit", columns="model", values="nev")
+    row = table[(table.patient == "0") & table.term.str.endswith("[T.category]")].iloc[0]
+    assert row.estimate == pytest.approx((wide.category - wide.axis)[:3].mean())
+    assert len(table) == 4 and (table.n_units == 3).all()
+
+
+def test_patient_estimates_of_a_binomial_model_name_perfect_separation():
+    rng = np.random.default_rng(17)
+    x = rng.normal(size=120)
+    patient = np.repeat(["a", "b"], 60)
+    y = np.where(patient == "a", rng.random(120) < 1 / (1 + np.exp(-x)), x > 0).astype(int)
+    data = pd.DataFrame(dict(unit=np.arange(120), patient=patient, y=y, x=x))
+    table = patient_estimates(data, dict(formula="y ~ x", test_term="x", family="binomial")).set_index("patient")
+    assert np.isfinite(table.loc["a", "estimate"]) and table.loc["a", "note"] == ""
+    assert np.isnan(table.loc["b", "estimate"]) and "separation" in table.loc["b", "note"]

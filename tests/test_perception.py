@@ -92,16 +92,29 @@ def test_a_unit_in_two_screening_rows_is_refused():
                    pd.DataFrame(dict(unit_id=["a"], axis_tuned=[True])))
 
 
-def test_the_null_summary_row_pools_counts_and_gives_m1s_rejection_rate():
-    from vtc_imagery.validation import with_null_summary
+def test_a_closed_loop_unit_whose_axis_points_against_the_stimuli_is_not_targeted():
+    # FIX (signed axis match): cos -1 is the same line walked backwards, not a match.
+    from vtc_imagery.objects import ObjectSpaceFile
+    from vtc_imagery.perception import closed_loop_ramps
 
-    table = pd.DataFrame(dict(seed=[6, 7], n_axis_tuned=[10, 30], n_reactivated=[1, 1], call_rate=[0.1, 1 / 30],
-                              m1_p=[0.01, 0.5], m1_significant=[True, False]))
-    out = with_null_summary(table)
-    assert out.seed.tolist() == ["6", "7", "all"]
-    last = out.iloc[-1]
-    assert last.n_axis_tuned == 40 and last.n_reactivated == 2 and last.call_rate == 2 / 40
-    assert np.isnan(last.m1_p) and last.m1_significant == 0.5
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(50, 3))
+    norms = np.sqrt((features**2).sum(axis=0))
+    w = np.array([1.0, 0.0, 0.0])
+    steps = np.linspace(-1, 1, 5)
+    synthetic = pd.DataFrame(dict(session="s1", stim_id=np.arange(1001, 1006), axis="preferred", step=steps,
+                                  features=[list(s * w * norms) for s in steps]))
+    objects = ObjectSpaceFile(stim_id=np.arange(1, 51), features=features, categories=np.array(["a"] * 50),
+                              database=features, synthetic=synthetic, simulated=True)
+    units = pd.DataFrame(dict(unit_id=["along", "against"], session="s1", axis_tuned=True,
+                              preferred_axis=[w, -w]))
+    responses = pd.DataFrame([dict(unit_id=u, stim_phase="synthetic", stim_id=i, response_hz=h, sem_hz=0.1)
+                              for u, sign in (("along", 1), ("against", -1))
+                              for i, h in zip(synthetic.stim_id, 5 + sign * steps, strict=True)])
+    table = closed_loop_ramps(units, responses, objects, min_axis_cosine=0.7)
+    targeted = table.groupby("unit_id").targeted.first()
+    assert targeted["along"] and not targeted["against"]
+    assert table.groupby("unit_id").axis_cosine.first().to_dict() == pytest.approx({"along": 1.0, "against": -1.0})
 
 
 def _axis_params(**changes):

@@ -49,3 +49,114 @@ def test_units_by_area_counts_each_side(tables):
     units, _, _ = tables
     counts = qc.units_by_area(units)
     assert counts.loc["VTC", "L"] == 1 and counts.loc["VTC", "R"] == 1 and counts.loc["amygdala", "?"] == 1
+
+
+# --- response statistics beside the real recordings -------------------------------------------------------------
+
+def _cohort(latencies, rates, *, area="VTC", tuned=True):
+    """A unit table and screening responses: unit i has latency latencies[i] and responses rates[i]."""
+    n = len(latencies)
+    units = pd.DataFrame(dict(unit_id=np.arange(n), area=area, axis_tuned=tuned, latency_ms=latencies))
+    rates = np.asarray(rates, dtype=np.float64)
+    responses = pd.DataFrame(dict(unit_id=np.repeat(np.arange(n), rates.shape[1]), stim_phase="screening",
+                                  stim_id=np.tile(np.arange(1, rates.shape[1] + 1), n), response_hz=rates.ravel()))
+    return units, responses
+
+
+def _imagery(pairs_by_unit, *, reactivated=True):
+    """Per-object imagery table: pairs_by_unit[u] = (viewing rates, imagery rates)."""
+    rows = [pd.DataFrame(dict(unit=u, patient="P1", object=np.arange(len(v)), viewing_rate=v, imagery_rate=i,
+                              area="VTC", axis_tuned=True, reactivated=reactivated))
+            for u, (v, i) in pairs_by_unit.items()]
+    return pd.concat(rows, ignore_index=True)
+
+
+NO_IMAGERY = _imagery({0: ([1.0, 2.0], [1.0, 2.0])}, reactivated=False)
+
+
+def _stat(table, name):
+    return table.set_index("statistic").loc[name]
+
+
+def test_marginals_give_median_and_quartiles_over_axis_tuned_vtc_units():
+    units, responses = _cohort([100.0, 150.0, 200.0, 250.0, 300.0], np.arange(1, 6)[:, None] * [[1.0, 3.0]])
+    table = qc.response_marginals(units, responses, NO_IMAGERY)
+    latency = _stat(table, "latency_ms")
+    assert (latency.this_run, latency.this_run_q1, latency.this_run_q3, latency.n_units) == (200.0, 150.0, 250.0, 5)
+    assert _stat(table, "mean_rate_hz").this_run == 6.0  # unit 3: mean of 3 and 9
+    assert _stat(table, "max_rate_hz").this_run == 9.0
+
+
+def test_marginals_leave_out_units_that_are_not_axis_tuned_in_vtc():
+    units, responses = _cohort([100.0, 200.0, 900.0, 900.0], [[1.0, 1.0]] * 4)
+    units["axis_tuned"] = [True, True, False, True]
+    units["area"] = ["VTC", "VTC", "VTC", "hippocampus"]
+    latency = _stat(qc.response_marginals(units, responses, NO_IMAGERY), "latency_ms")
+    assert latency.this_run == 150.0 and latency.n_units == 2
+
+
+def test_marginals_use_only_the_screening_responses():
+    units, responses = _cohort([100.0], [[2.0, 4.0]])
+    synthetic = responses.assign(stim_phase="synthetic", response_hz=100.0)
+    table = qc.response_marginals(units, pd.concat([responses, synthetic]), NO_IMAGERY)
+    assert _stat(table, "mean_rate_hz").this_run == 3.0 and _stat(table, "max_rate_hz").this_run == 4.0
+
+
+def test_sparseness_of_a_one_hot_response_is_one_and_of_a_constant_response_zero():
+    for rates, expected in (([0.0, 0.0, 7.0, 0.0], 1.0), ([3.0, 3.0, 3.0, 3.0], 0.0)):
+        table = qc.response_marginals(*_cohort([100.0], [rates]), NO_IMAGERY)
+        assert _stat(table, "sparseness").this_run == pytest.approx(expected)
+
+
+def test_sparseness_is_the_simulators_statistic():
+    from vtc_imagery.simulate.marginals import sparseness
+
+    rates = np.random.default_rng(0).gamma(0.5, 4.0, size=(6, 500))
+    _, responses = _cohort([100.0] * 6, rates)
+    np.testing.assert_allclose(qc.vinje_gallant_sparseness(responses), sparseness(rates))
+
+
+def test_imagery_of_monotone_pairs_correlates_perfectly():
+    units, responses = _cohort([100.0], [[1.0, 2.0]])
+    objects = _imagery({0: ([1.0, 2.0, 3.0], [0.1, 0.5, 0.6]), 1: ([4.0, 5.0, 6.0], [0.7, 0.8, 3.0])})
+    table = qc.response_marginals(units, responses, objects)
+    assert _stat(table, "imagery_spearman_pooled").this_run == pytest.approx(1.0)
+    assert _stat(table, "imagery_positive_share").this_run == 1.0
+    assert _stat(table, "imagery_spearman_pooled").n_units == 2
+
+
+def test_a_constant_or_reversed_unit_does_not_count_as_positive():
+    units, responses = _cohort([100.0], [[1.0, 2.0]])
+    objects = _imagery({0: ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]), 1: ([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]),
+                        2: ([1.0, 2.0, 3.0], [2.0, 2.0, 2.0]), 3: ([1.0, 2.0, 3.0], [1.0, 3.0, 4.0])})
+    assert _stat(qc.response_marginals(units, responses, objects), "imagery_positive_share").this_run == 0.5
+
+
+def test_imagery_ratio_is_the_median_over_units_of_mean_imagery_over_mean_viewing():
+    units, responses = _cohort([100.0], [[1.0, 2.0]])
+    objects = _imagery({0: ([2.0, 2.0], [1.0, 1.0]), 1: ([1.0, 3.0], [1.0, 1.0]), 2: ([1.0, 1.0], [1.0, 3.0])})
+    ratio = _stat(qc.response_marginals(units, responses, objects), "imagery_viewing_ratio")
+    assert (ratio.this_run, ratio.n_units) == (0.5, 3)  # ratios 0.5, 0.5, 2
+
+
+def test_marginals_sit_beside_the_real_recordings():
+    from vtc_imagery.released_data import REAL_IMAGERY_SPEARMAN, REAL_MARGINALS
+
+    units, responses = _cohort([100.0], [[1.0, 2.0]])
+    table = qc.response_marginals(units, responses, NO_IMAGERY)
+    assert tuple(_stat(table, "sparseness")[["real", "real_q1", "real_q3"]]) == REAL_MARGINALS["sparseness"]
+    assert _stat(table, "imagery_spearman_pooled").real == REAL_IMAGERY_SPEARMAN
+
+
+def test_empty_populations_give_nan_statistics_not_errors():
+    units, responses = _cohort([100.0, 120.0], [[1.0, 2.0]] * 2, tuned=False)
+    table = qc.response_marginals(units, responses, NO_IMAGERY)
+    assert list(table.columns) == qc.MARGINAL_COLUMNS and len(table) == 7
+    assert table.this_run.isna().all() and (table.n_units == 0).all()
+    assert table.real.notna().all()
+
+
+def test_tables_without_rows_give_nan_statistics_not_errors():
+    units, responses = _cohort([100.0], [[1.0, 2.0]])
+    table = qc.response_marginals(units.iloc[:0], responses.iloc[:0], NO_IMAGERY.iloc[:0])
+    assert table.this_run.isna().all() and (table.n_units == 0).all()

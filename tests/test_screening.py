@@ -88,6 +88,32 @@ def test_one_image_far_above_baseline_is_the_rescue_statistic():
     assert z >= 10
 
 
+def _silent_baseline_trials(burst_image):
+    """200 trials of 50 images with no spike before 200 ms after onset, except a dense burst from
+    110 ms in the trials of `burst_image` (None: no burst)."""
+    rng = np.random.default_rng(2)
+    ids = np.repeat(np.arange(1, 51), 4)
+    times = [np.sort(rng.uniform(200, 530, 1)) for _ in range(200)]
+    for k in np.flatnonzero(ids == burst_image):
+        times[k] = np.sort(np.r_[times[k], np.linspace(110, 300, 40)])
+    return times, ids
+
+
+def test_a_silent_baseline_makes_an_image_above_it_infinitely_many_sds_and_rescues_the_unit():
+    # As the authors' code: baseline SD 0 divides to +inf (this returned NaN, which never rescued).
+    times, ids = _silent_baseline_trials(burst_image=7)
+    assert max_image_z(binary_raster(times), ids, 100.0, 266.6, SCREENING) == np.inf
+    unit = screen_unit(times, ids, np.where(ids <= 25, "faces", "text"), 266.6, SCREENING)
+    assert unit.max_image_z == np.inf and unit.rescued
+
+
+def test_a_silent_baseline_and_silent_windows_give_no_rescue_statistic():
+    # 0 / 0 is NaN for every image, and the maximum of nothing but NaN is NaN.
+    times, ids = _silent_baseline_trials(burst_image=None)
+    times = [t[t < 0] for t in times]  # no spike at all
+    assert np.isnan(max_image_z(binary_raster(times), ids, 100.0, 266.6, SCREENING))
+
+
 def test_category_anova_is_scipys_one_way_anova():
     counts = np.array([1, 2, 3, 7, 8, 9, 4, 4, 5])
     cats = np.array(["a"] * 3 + ["b"] * 3 + ["c"] * 3)

@@ -16,7 +16,8 @@ from conftest import REPO, assert_same_tables, result_tables, snakemake
 pytestmark = pytest.mark.slurm
 SCRIPT = REPO / "tests/slurm/local_cluster.sh"
 LOCAL_RULES = {"recorded_units", "population", "selection_funnel", "model_comparison", "closed_loop",
-               "validate_perception", "imagery_population", "validate_imagery", "qc_session", "summary", "figure"}
+               "validate_perception", "imagery_population", "validate_imagery", "calibration", "qc_session", "summary",
+               "figure"}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_every_job_but_the_local_rules_ran_as_a_completed_slurm_job(slurm_run):
     workdir, env, _ = slurm_run
     ids = _slurm_job_ids(workdir)
     assert set(ids) == {"simulate_cohort", "nwb_to_tables", "screening_units", "axis_model", "imagery_units",
-                        "imagery_decoding", "decoding", "reconstruction", "mixed_model", "validate_imagery_null"}
+                        "imagery_decoding", "decoding", "reconstruction", "mixed_model", "calibration_cohort"}
     assert len(ids["axis_model"]) == 4 and len(ids["mixed_model"]) == 4
     every = sorted(set().union(*ids.values()))
     states = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i %T", "-j", ",".join(map(str, every))],

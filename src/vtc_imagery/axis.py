@@ -1,5 +1,5 @@
 """The axis code (research/matlab_code.md §2.7-2.10; paper.md P5-P7): object-space scaling, the
-STA preferred axis, the principal orthogonal axis, leave-one-image-out explained variance of the
+STA preferred axis, the orthogonal control axis, leave-one-image-out explained variance of the
 axis, category and exemplar models, split-half explainable variance, the shuffle test for axis
 tuning, split-half axis consistency, and binned tuning curves.
 
@@ -37,18 +37,53 @@ def _matlab_sign(vectors: np.ndarray) -> np.ndarray:
     return vectors * np.where(signs == 0, 1.0, signs)
 
 
-def orthogonal_axis(axis: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """Principal orthogonal axis, as a direction in the scaled space (shape (n_dims,), unit norm).
+ORTHOGONAL_METHODS = ("random_uncorrelated", "unscaled_pc1")
 
-    The authors take PC1 of the scaled features with the preferred-axis component removed. But
-    the features are PCA scores, so after scaling every dimension to unit norm their covariance is
-    a multiple of the identity and that PC1 is undefined: rounding noise picks it (two processes
-    here returned unrelated axes). FIX (found here, not in matlab_code.md §4): PC1 is taken in the
-    unscaled feature space, where the dimensions keep their natural variance: the preferred axis is
-    mapped there (projections X_scaled . a = X . (a / norms)), removed from the features, and the
-    residuals' PC1 v is expressed back in the scaled space as norms * v, so that projecting scaled
-    features on it gives X . v. FIX (matlab_code.md §4 item 17): v's sign follows MATLAB's rule
-    (largest-magnitude loading positive) whatever the SVD routine returns.
+
+def orthogonal_axis(axis: np.ndarray, features: np.ndarray, rng: np.random.Generator,
+                    method: str = "random_uncorrelated") -> np.ndarray:
+    """The orthogonal control axis of one unit, a direction in the scaled space (shape (n_dims,), unit norm).
+
+    `axis` is the preferred axis (scaled space), `features` (n_images, n_dims) the unscaled features
+    of the screening images the axis was fitted on, `rng` the unit's own stream (used by
+    random_uncorrelated only), `method` one of ORTHOGONAL_METHODS.
+
+    The authors take PC1 of the scaled features with the preferred-axis component removed. The
+    features are PCA scores, so once every dimension is scaled to unit norm their covariance is a
+    multiple of the identity: every direction orthogonal to the preferred axis has the same variance,
+    PC1 is undefined and rounding noise picks it.
+    FIX (orthogonal control), random_uncorrelated (the default): the tie is broken
+    at random from the unit's own stream. The draw is the STA of a white-noise unit, S_c^T g with
+    g ~ N(0, I) over the images, so that directions are drawn with the objects' own spread (isotropic
+    for scaled PCA scores, like the authors' effectively arbitrary PC1); the component along
+    c = S_c^T S_c a is then removed, which makes the projections over these images exactly
+    uncorrelated with the preferred projections (cov(S w, S a) = w . c = 0) whether or not the
+    features are whitened. Each unit gets its own direction.
+    unscaled_pc1 (the previous construction): PC1 of the residual in the unscaled space, where the
+    dimensions keep their natural variance. It is nearly the same direction for every unit (the
+    features' own PC1) and its projections correlate with the preferred ones; kept for comparison.
+    FIX (sign of the authors' PCA): in both, the sign follows MATLAB's rule (largest-magnitude
+    loading positive), so it depends neither on the SVD routine nor on the draw's sign.
+    """
+    if method == "random_uncorrelated":
+        centred = scale_features(features)
+        centred = centred - centred.mean(axis=0)
+        direction = centred.T @ rng.standard_normal(len(centred))
+        c = centred.T @ (centred @ axis)  # covariance of each scaled dimension with the preferred projection
+        direction = direction - (direction @ c) / (c @ c) * c
+        direction = _matlab_sign(direction)
+        return direction / np.linalg.norm(direction)
+    if method == "unscaled_pc1":
+        return _unscaled_pc1_orthogonal_axis(axis, features)
+    raise ValueError(f"unknown orthogonal-axis method {method!r}; expected one of {ORTHOGONAL_METHODS}")
+
+
+def _unscaled_pc1_orthogonal_axis(axis: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """PC1 of the unscaled features once the preferred axis is removed, back in the scaled space.
+
+    The preferred axis is mapped to the unscaled space (projections X_scaled . a = X . (a / norms)),
+    removed from the features, and the residuals' PC1 v is expressed back in the scaled space as
+    norms * v, so that projecting scaled features on it gives X . v.
     """
     norms = np.sqrt((features**2).sum(axis=0))
     norms = np.where(norms == 0, 1.0, norms)
@@ -199,7 +234,7 @@ def split_half_explainable_variance(counts: np.ndarray, rng: np.random.Generator
 
     `counts` (n_images, n_trials): window spike counts per trial. Each split halves every image's
     trials at random; r = Pearson correlation over images of the two half means; the split's value
-    is (2r / (1 + r))^2, or 2r / (1 + r) with squared=False. An odd number of trials gets the
+    is (2r / (1 + r))^2, or 2r / (1 + r) with squared=False, with r clipped at 0. An odd number of trials gets the
     image's median as an extra trial, as the authors did.
 
     The authors square the reliability. The reliability itself is the ceiling of the variance of the
@@ -219,8 +254,10 @@ def split_half_explainable_variance(counts: np.ndarray, rng: np.random.Generator
     b = b - b.mean(axis=1, keepdims=True)
     denom = np.sqrt((a**2).sum(axis=1) * (b**2).sum(axis=1))
     r = np.where(denom > 0, (a * b).sum(axis=1) / np.where(denom > 0, denom, 1.0), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sb = np.where(r > -1, 2 * r / (1 + r), 0.0)
+    # FIX (negative reliability): a split's negative r means no reliable variance; the authors' squared
+    # Spearman-Brown of it exceeds 1 for r < -1/3 (r = -0.5 gives 4), so r is clipped at 0 first.
+    r = np.maximum(r, 0.0)
+    sb = 2 * r / (1 + r)
     return float(np.mean(sb**2 if squared else sb))
 
 
@@ -237,7 +274,9 @@ def noise_ceiling(counts: np.ndarray) -> float:
     means = c.mean(axis=1)
     sem2 = c.var(axis=1, ddof=1) / c.shape[1]
     spread = ((means - means.mean()) ** 2).sum()
-    return float(1.0 - sem2.sum() / spread) if spread > 0 else float("nan")
+    # FIX (negative reliability): trial noise larger than the spread of the means gives a negative
+    # ceiling, which is no reliable variance: clipped at 0.
+    return max(0.0, float(1.0 - sem2.sum() / spread)) if spread > 0 else float("nan")
 
 
 def normalised_ev(ev: float, explainable: float, min_explainable: float) -> float:

@@ -17,6 +17,7 @@ from . import selection as sel
 from .params import StageParams
 from .reactivation import ReactivationParams, reactivation_calls, shuffle_correlation_test
 from .rng import STREAM_IMAGERY_SHUFFLES, unit_rng
+from .spiketrains import SessionSpikes
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,13 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
     FIX (§4 item 22): encoding responses use one window, [latency, latency + the encoding
     stimulus's duration), as the screening responses do.
     """
-    from .screening import times_by_trial, window_counts
+    from .screening import window_counts
 
-    trials, spikes = session.trials, session.spikes
+    trials = session.trials
     cues = trials[trials.stim_phase == "imagery"]
     if cues.empty:
         return ImageryTables(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    spikes = SessionSpikes(session.spikes)
     encoding = trials[trials.stim_phase == "encoding"]
     enc_duration = float(np.median(encoding.stop_time - encoding.start_time) * 1000.0) if len(encoding) else np.nan
     screen = session.screening.set_index("unit_id", verify_integrity=True)
@@ -88,7 +90,7 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
     feats = features.loc[objects].to_numpy()
     unit_rows, object_rows, cue_rows = [], [], []
     for u in session.units.itertuples():
-        times = times_by_trial(spikes, u.unit_index, cues.trial_index.to_numpy())
+        times = spikes.trains(u.unit_index, cues.trial_index.to_numpy())
         result = reactivation_calls(times, cues.stim_id.to_numpy(), reactivation)
         calls = {f"reactivated_{rule}": called for rule, called in result.calls.items()}
         imagery, baseline = result.imagery_rates_hz, result.baseline_rates_hz
@@ -98,12 +100,13 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
         per_object = pd.Series(imagery).groupby(cues.stim_id.to_numpy()).mean().reindex(objects).to_numpy()
         latency = screen.latency_ms.get(u.unit_id, np.nan)
         if np.isfinite(latency) and len(encoding):
-            t_enc = times_by_trial(spikes, u.unit_index, encoding.trial_index.to_numpy())
+            t_enc = spikes.trains(u.unit_index, encoding.trial_index.to_numpy())
             enc = pd.Series(window_counts(t_enc, latency, enc_duration) / (enc_duration / 1000.0))
             enc_rate = enc.groupby(encoding.stim_id.to_numpy()).mean().reindex(objects).to_numpy()
         else:
             enc_rate = np.full(len(objects), np.nan)
-        view = np.array([viewing.response_hz.get((u.unit_id, o), np.nan) for o in objects])
+        keys = pd.MultiIndex.from_arrays([[u.unit_id] * len(objects), objects])
+        view = viewing.response_hz.reindex(keys).to_numpy(float)
         has_axis = len(axes) and u.unit_id in axes.index
         pref = feats @ np.asarray(axes.loc[u.unit_id, "preferred_axis"]) if has_axis else np.full(len(objects), np.nan)
         orth = feats @ np.asarray(axes.loc[u.unit_id, "orthogonal_axis"]) if has_axis else np.full(len(objects), np.nan)
@@ -148,15 +151,28 @@ def population_tables(units: pd.DataFrame, imagery_units: pd.DataFrame,
 def follows_visual_code(table: pd.DataFrame, params: VisualCodeParams) -> pd.DataFrame:
     """Do imagery responses follow the visual axis? Over axis-tuned VTC units (all, and the
     reactivated ones): mean r with the preferred and the orthogonal projection of the imagined
-    objects, the two-sample KS test between them, and the fraction of units whose imagery
-    responses correlate with their viewing (and encoding) responses beyond shuffles."""
+    objects, the Wilcoxon signed-rank test of the per-unit differences r_preferred - r_orthogonal
+    (units with both), the authors' two-sample KS test between the two sets of r, and the fraction
+    of units whose imagery responses correlate with their viewing (and encoding) responses beyond
+    shuffles.
+
+    FIX (paired test): each unit gives both r, so the two samples are paired; the two-sample KS
+    test treats them as independent and ignores the pairing. The signed-rank test of the
+    differences is the test of the question; the KS columns are kept beside it.
+    """
     alpha = params.follows_alpha
     rows = []
     for name, population in (("axis-tuned", "axis_tuned"), ("reactivated", "reactivated")):
         part = table[sel.imagery_population(table, population)]
         pref, orth = part.r_preferred.dropna(), part.r_orthogonal.dropna()
         ks = stats.ks_2samp(pref, orth) if len(pref) > 1 and len(orth) > 1 else None
+        difference = (part.r_preferred - part.r_orthogonal).dropna().to_numpy()
+        signed_rank = stats.wilcoxon(difference) if np.any(difference != 0) else None
         rows.append(dict(units=name, n_units=len(part), mean_r_preferred=pref.mean(), mean_r_orthogonal=orth.mean(),
+                         n_paired=len(difference), median_r_difference=np.median(difference) if len(difference)
+                         else np.nan,
+                         wilcoxon_statistic=signed_rank.statistic if signed_rank else np.nan,
+                         wilcoxon_p=signed_rank.pvalue if signed_rank else np.nan,
                          ks_statistic=ks.statistic if ks else np.nan, ks_p=ks.pvalue if ks else np.nan,
                          mean_r_viewing=part.r_viewing.mean(),
                          fraction_viewing_significant=(part.p_viewing < alpha).mean() if len(part) else np.nan,

@@ -36,7 +36,12 @@ def write_parquet_atomic(table: pd.DataFrame, path: str | Path) -> None:
 TSV_FLOAT_FORMAT = "%.6g"  # every TSV the workflow writes: six significant digits
 
 
-def write_tsv_atomic(table: pd.DataFrame, path: str | Path) -> None:
-    """Write `table` to `path` as tab-separated text (no index, floats as TSV_FLOAT_FORMAT) atomically."""
+def write_tsv_atomic(table: pd.DataFrame, path: str | Path, simulated: bool | None = None) -> None:
+    """Write `table` to `path` as tab-separated text (no index, floats as TSV_FLOAT_FORMAT) atomically.
+
+    With `simulated` given, the table carries it in a last column `simulated` on every row, so that
+    a results table read on its own says whether it comes from the virtual cohort."""
+    if simulated is not None:
+        table = table.drop(columns="simulated", errors="ignore").assign(simulated=bool(simulated))
     with atomic_path(path) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format=TSV_FLOAT_FORMAT)

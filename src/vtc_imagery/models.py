@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import random_slopes as rs
 from . import selection as sel
 
 IMAGERY_COLUMNS = {  # the documented summary-table schema: column -> description
@@ -26,7 +27,7 @@ IMAGERY_COLUMNS = {  # the documented summary-table schema: column -> descriptio
     "encoding_rate": "firing rate (Hz) when the object was shown for encoding (may be empty)",
     "imagery_rate": "mean firing rate (Hz) over the cued imagery trials of the object",
     "preferred_projection": "the object's projection onto the neuron's preferred axis",
-    "orthogonal_projection": "the object's projection onto the neuron's principal orthogonal axis",
+    "orthogonal_projection": "the object's projection onto the neuron's orthogonal (control) axis",
 }
 
 
@@ -111,11 +112,15 @@ def model_data(kind: str, path: str, population: str) -> pd.DataFrame:
 
 
 def fit_model(data: pd.DataFrame, spec: dict, optimizers: tuple[str, ...]) -> ModelFit:
-    """Fit a model spec (config models.<name>): a linear mixed model, or with `family: binomial`
-    a binomial mixed GLM (variational Bayes)."""
+    """Fit a model spec (config models.<name>): with a `random_slope`, a random-slope model of data
+    centred within unit (fit_slope_mixed); with `family: binomial` a binomial mixed GLM (variational
+    Bayes); otherwise a linear mixed model with random intercepts (fit_mixed_lm)."""
     if spec["family"] == "binomial":
         return fit_binomial_mixed(data, spec["formula"], spec["test_term"])
-    return fit_mixed_lm(data, spec["formula"], spec["test_term"], spec.get("unit_slope"), optimizers)
+    if spec.get("random_slope"):
+        return fit_slope_mixed(data, spec["formula"], spec["test_term"], spec["random_slope"],
+                               spec["random_effects"])
+    return fit_mixed_lm(data, spec["formula"], spec["test_term"], optimizers)
 
 
 def reduced_formula(formula: str, term: str) -> str:
@@ -134,28 +139,24 @@ def _coefficients(params: pd.Series, se: pd.Series) -> pd.DataFrame:
                              ci_high=(params + 1.96 * se).to_numpy()))
 
 
-def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: str | None = None,
+def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str,
                  optimizers: tuple[str, ...] = ("lbfgs", "powell", "nm")) -> ModelFit:
     """Linear mixed model by maximum likelihood: random intercept by patient, and by unit (nested)
-    a random intercept and, if `unit_slope` is given, a random slope; with a single patient the
-    unit is the grouping factor instead. Likelihood-ratio test of `test_term` (chi-square, df =
-    the number of fixed effects it removes). Each model is fitted with every optimizer and the
-    best likelihood kept; the record names it and whether it reported convergence."""
+    a random intercept; with a single patient the unit is the grouping factor instead.
+    Likelihood-ratio test of `test_term` (chi-square, df = the number of fixed effects it removes).
+    Each model is fitted with every optimizer and the best likelihood kept; the record names it
+    and whether it reported convergence."""
     import statsmodels.formula.api as smf
 
     d = data.dropna(subset=[*_formula_columns(formula, data), "unit", "patient"]).copy()
     d["unit"] = d["unit"].astype(str)
     n_patients = d.patient.nunique()
     if n_patients >= 2:
-        vc = {"unit": "0 + C(unit)"}
-        if unit_slope:
-            vc["unit_slope"] = f"0 + C(unit):{unit_slope}"
-        kwargs = dict(groups="patient", re_formula="1", vc_formula=vc)
-        slope = f" and {unit_slope} slope" if unit_slope else ""
-        structure = f"patient intercept; unit intercept{slope} (nested)"
+        kwargs = dict(groups="patient", re_formula="1", vc_formula={"unit": "0 + C(unit)"})
+        structure = "patient intercept; unit intercept (nested)"
     else:
-        kwargs = dict(groups="unit", re_formula=f"~{unit_slope}" if unit_slope else "1")
-        structure = "one patient: unit intercept" + (f" and {unit_slope} slope" if unit_slope else "")
+        kwargs = dict(groups="unit", re_formula="1")
+        structure = "one patient: unit intercept"
 
     def fit(f: str):
         # Every optimizer, keeping the highest likelihood: lbfgs can report convergence far below
@@ -176,12 +177,6 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
         return max(fits, key=lambda rm: (bool(np.all(np.isfinite(rm[0].bse_fe))), rm[0].llf))
 
     full, method = fit(formula)
-    if unit_slope and not np.all(np.isfinite(full.bse_fe)):
-        # The slope variance sits on its boundary (0) and the Hessian is singular, so the fixed
-        # effects have no standard errors: simplify the random effects, as is usual, and say so.
-        simpler = fit_mixed_lm(data, formula, test_term, None, optimizers)
-        simpler.record["random_effects"] += f" ({unit_slope} slope variance at its boundary 0: dropped)"
-        return simpler
     reduced_f = reduced_formula(formula, test_term)
     reduced, reduced_method = fit(reduced_f)
     lr = float(2 * (full.llf - reduced.llf))
@@ -191,6 +186,7 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
     record = dict(formula=formula, reduced_formula=reduced_f, test_term=test_term, random_effects=structure,
                   method="MixedLM, maximum likelihood", optimizer=method, reduced_optimizer=reduced_method,
                   converged=bool(full.converged), reduced_converged=bool(reduced.converged),
+                  test="likelihood ratio (chi-square)",
                   log_likelihood=float(full.llf), reduced_log_likelihood=float(reduced.llf),
                   likelihood_ratio=lr, df=df, p_value=float(stats.chi2.sf(max(lr, 0.0), df)),
                   n_observations=len(d), n_units=int(d.unit.nunique()), n_patients=int(n_patients),
@@ -198,6 +194,244 @@ def fit_mixed_lm(data: pd.DataFrame, formula: str, test_term: str, unit_slope: s
                   if n_patients >= 2 else {}, group_variance=float(np.asarray(full.cov_re)[0, 0]),
                   versions=versions())
     return ModelFit(coefficients, record)
+
+
+# Random-effects structures of a random-slope model (config models.<name>.random_effects); `auto`
+# chooses between the two with a patient level (fit_slope_mixed).
+RANDOM_EFFECTS = {
+    "nested": "patient slope; unit slope (nested in patient)",
+    "patient": "patient slope",
+    "unit": "unit slope",
+}
+# Level of the test that keeps the unit slope in `auto` (REML likelihood ratio, 50:50 mixture of
+# chi-square 0 and 1 as the variance sits on its boundary under the null).
+UNIT_SLOPE_ALPHA = 0.05
+_CENTRED_TOLERANCE = 1e-8
+
+
+@dataclass(frozen=True)
+class SlopeDesign:
+    """A random-slope model's data: the sums of random_slopes and what names them."""
+
+    sums: rs.SlopeSums
+    columns: list[str]  # fixed-effect columns (k); no intercept
+    test_column: int  # index of the test term's column
+    n_units: int
+    n_patients: int
+
+
+def centred_within_unit(values: pd.DataFrame, unit: pd.Series) -> bool:
+    """Whether every column has mean 0 within every unit, to rounding."""
+    means = values.groupby(unit.to_numpy()).transform("mean").to_numpy()
+    scale = max(float(np.abs(values.to_numpy()).max(initial=0.0)), 1.0)
+    return bool(np.all(np.abs(means) <= _CENTRED_TOLERANCE * scale))
+
+
+def slope_design(data: pd.DataFrame, formula: str, test_term: str, random_slope: str) -> SlopeDesign:
+    """The design of a random-slope model: `formula` without intercept, which must be 0 because the
+    outcome and every fixed effect are centred within unit (checked; ValueError otherwise)."""
+    d = data.dropna(subset=[*_formula_columns(formula, data), random_slope, "unit", "patient"])
+    y, x = _design(f"{formula} - 1", d)
+    test = _term_columns(list(x.columns), test_term)
+    if len(test) != 1:
+        raise ValueError(f"test term {test_term!r} of a random-slope model must be one column of {formula!r}")
+    values = x.assign(_outcome=y, _slope=d[random_slope].to_numpy(float))
+    if not centred_within_unit(values, d.unit):
+        raise ValueError(f"a random-slope model ({formula!r}) needs the outcome and fixed effects centred within "
+                         "unit (as data: imagery_objects z-scores them), so that it has no intercept")
+    units, unit = np.unique(d.unit.astype(str).to_numpy(), return_inverse=True)
+    patient_names = d.patient.astype(str).to_numpy()
+    patients, patient_of_unit = np.unique(pd.Series(patient_names).groupby(unit).first().to_numpy(),
+                                          return_inverse=True)
+    sums = rs.slope_sums(y, x.to_numpy(float), d[random_slope].to_numpy(float), unit, patient_of_unit)
+    return SlopeDesign(sums, list(x.columns), list(x.columns).index(test[0]), len(units), len(patients))
+
+
+def _design(formula: str, data: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Outcome (n,) and design matrix (n, k; named columns) of a formula, by statsmodels' formula engine."""
+    import statsmodels.formula.api as smf
+
+    model = smf.ols(formula, data)
+    return np.asarray(model.endog, float), pd.DataFrame(np.asarray(model.exog, float), columns=model.exog_names)
+
+
+def _term_columns(columns: list[str], term: str) -> list[str]:
+    """The design columns of a formula term: the term itself (numeric) or its levels (`term[...]`)."""
+    return [c for c in columns if c == term or c.startswith(f"{term}[")]
+
+
+def _slope_test(design: SlopeDesign, structure: str) -> dict:
+    """The fit of one structure and its test of the test term. With a patient level: REML, Wald t
+    on patients - 1 df. Unit slope only (the previous model): ML, likelihood ratio against the
+    model without the term, chi-square 1 df, with Wald z intervals."""
+    j = design.test_column
+    if structure == "unit":
+        full = rs.fit_slopes(design.sums, "unit", reml=False)
+        keep = np.ones(len(design.columns), bool)
+        keep[j] = False
+        reduced = rs.fit_slopes(design.sums, "unit", reml=False, keep=keep)
+        lr = 2 * (full.log_likelihood - reduced.log_likelihood)
+        se = np.sqrt(np.diag(full.cov))
+        return dict(fit=full, se=se, df=np.inf, p_value=float(stats.chi2.sf(max(lr, 0.0), 1)),
+                    statistic=float(lr), test="likelihood ratio (ML, chi-square 1 df)",
+                    converged=full.converged and reduced.converged)
+    fit = rs.fit_slopes(design.sums, structure, reml=True)
+    se = np.sqrt(np.diag(fit.cov))
+    df = design.n_patients - 1
+    t = float(fit.beta[j] / se[j])
+    return dict(fit=fit, se=se, df=df, p_value=float(2 * stats.t.sf(abs(t), df)), statistic=t,
+                test=f"Wald t (REML), {df} df (patients - 1)", converged=fit.converged)
+
+
+def _slope_coefficients(design: SlopeDesign, result: dict) -> pd.DataFrame:
+    beta, se, df = result["fit"].beta, result["se"], result["df"]
+    if np.isinf(df):
+        return _coefficients(pd.Series(beta, index=design.columns), pd.Series(se, index=design.columns))
+    t = beta / se
+    half = stats.t.ppf(0.975, df) * se
+    return pd.DataFrame(dict(term=design.columns, estimate=beta, se=se, t=t, df=df, p=2 * stats.t.sf(np.abs(t), df),
+                             ci_low=beta - half, ci_high=beta + half))
+
+
+@dataclass(frozen=True)
+class SlopeInference:
+    """The random-slope structures fitted to one design, the one chosen and why."""
+
+    chosen: str  # a key of RANDOM_EFFECTS
+    note: str  # why it was chosen
+    results: dict  # structure -> _slope_test result (fit, se, df, p_value, statistic, test, converged)
+    reml: dict  # structure with a patient level -> its REML fit (compared by REML likelihood: same fixed effects)
+    unit_slope_likelihood_ratio: float | None
+    unit_slope_p_value: float | None
+
+    @property
+    def p_value(self) -> float:
+        return self.results[self.chosen]["p_value"]
+
+
+def slope_inference(design: SlopeDesign, random_effects: str) -> SlopeInference:
+    """Fit every random-slope structure the data allow and choose one as `random_effects` says
+    (RANDOM_EFFECTS or `auto`; see fit_slope_mixed)."""
+    if random_effects not in (*RANDOM_EFFECTS, "auto"):
+        raise ValueError(f"unknown random_effects {random_effects!r}; choose auto or one of {list(RANDOM_EFFECTS)}")
+    structures = ["unit"] if design.n_patients < 2 else ["unit", "patient", "nested"]
+    results = {s: _slope_test(design, s) for s in structures}
+    reml = {s: results[s]["fit"] for s in structures if s != "unit"}
+    lr = p = None
+    if design.n_patients < 2:
+        chosen = "unit"
+        note = ("one patient: the patient level cannot be estimated, so the unit slope model is fitted and its "
+                "test speaks for this patient's units only")
+    elif random_effects == "auto":
+        # Under the null the unit slope variance sits on its boundary (0): the ratio is a 50:50
+        # mixture of chi-square 0 and 1.
+        lr = 2 * (reml["nested"].log_likelihood - reml["patient"].log_likelihood)
+        p = float(0.5 * stats.chi2.sf(max(lr, 0.0), 1))
+        chosen = "nested" if p < UNIT_SLOPE_ALPHA else "patient"
+        note = (f"auto: patient slope always; unit slope kept if its REML likelihood ratio test gives "
+                f"p < {UNIT_SLOPE_ALPHA} (p = {p:.3g})")
+    else:
+        chosen, note = random_effects, f"as configured ({random_effects})"
+    return SlopeInference(chosen, note, results, reml, lr, p)
+
+
+def fit_slope_mixed(data: pd.DataFrame, formula: str, test_term: str, random_slope: str,
+                    random_effects: str = "auto") -> ModelFit:
+    """Linear mixed model of data centred within unit, without intercept (it is 0 by construction),
+    whose random effects are slopes of `random_slope`: by patient, by unit nested in patient, or both
+    (`random_effects`, RANDOM_EFFECTS or `auto`). `auto` keeps the patient slope and adds the unit
+    slope when a REML likelihood-ratio test at UNIT_SLOPE_ALPHA supports it. With a patient level
+    the test of `test_term` is a Wald t on patients - 1 df from the REML fit, which holds its level
+    when the effect varies by patient; `unit` is the previous model (unit slope only, ML likelihood
+    ratio), whose test does not. With one patient the patient level cannot be estimated and the
+    unit slope model is fitted whatever the option, as the record says. Every structure's result
+    is in the record (`comparison`), the previous model's beside the chosen one."""
+    if random_effects not in (*RANDOM_EFFECTS, "auto"):
+        raise ValueError(f"unknown random_effects {random_effects!r}; choose auto or one of {list(RANDOM_EFFECTS)}")
+    design = slope_design(data, formula, test_term, random_slope)
+    inference = slope_inference(design, random_effects)
+    results = inference.results
+    reml = {**inference.reml, "unit": rs.fit_slopes(design.sums, "unit", reml=True)}
+    result = results[inference.chosen]
+    fit = result["fit"]
+    comparison = [dict(random_effects=RANDOM_EFFECTS[s], reml_log_likelihood=reml[s].log_likelihood,
+                       aic_reml=-2 * reml[s].log_likelihood + 2 * reml[s].n_variance_parameters,
+                       variances=reml[s].variances, estimate=float(results[s]["fit"].beta[design.test_column]),
+                       se=float(results[s]["se"][design.test_column]), test=results[s]["test"],
+                       p_value=results[s]["p_value"]) for s in results]
+    record = dict(formula=formula, fitted_formula=f"{formula} - 1", test_term=test_term, random_slope=random_slope,
+                  intercept="none: 0 by construction (outcome and fixed effects centred within unit)",
+                  random_effects_option=random_effects, random_effects=RANDOM_EFFECTS[inference.chosen],
+                  random_effects_choice=inference.note,
+                  unit_slope_likelihood_ratio=inference.unit_slope_likelihood_ratio,
+                  unit_slope_p_value=inference.unit_slope_p_value,
+                  method=f"linear mixed model with random slopes only, {'REML' if fit.reml else 'ML'} "
+                         "(closed-form likelihood)",
+                  optimizer="grid search over the variance ratios, refined by shrinking grids",
+                  converged=bool(result["converged"]), test=result["test"], statistic=result["statistic"],
+                  df=result["df"] if np.isfinite(result["df"]) else None, p_value=result["p_value"],
+                  log_likelihood=fit.log_likelihood, variance_components=fit.variances,
+                  n_observations=int(design.sums.n), n_units=design.n_units, n_patients=design.n_patients,
+                  comparison=comparison, versions=versions())
+    return ModelFit(_slope_coefficients(design, result), record)
+
+
+def patient_estimates(data: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """Per patient, the test term of a model spec fitted to that patient's rows alone: OLS (gaussian)
+    or logistic regression (binomial) of the fixed-effects formula, with t intervals (normal for
+    binomial). Within-unit centred data (random-slope models) are fitted without intercept and lose
+    one df per unit to the centring; where a unit has several rows otherwise (M3), the unit enters as
+    a fixed effect so the estimate is within unit, as in the mixed model. Columns: patient, term,
+    estimate, se, df, ci_low, ci_high, n_units, n_observations, note (why an estimate is missing)."""
+    formula, term = spec["formula"], spec["test_term"]
+    binomial = spec["family"] == "binomial"
+    slope = bool(spec.get("random_slope")) and not binomial
+    d = data.dropna(subset=[*_formula_columns(formula, data), "unit", "patient"]).copy()
+    d["unit"], d["patient"] = d.unit.astype(str), d.patient.astype(str)
+    repeated = not slope and d.groupby("unit").size().max() > 1
+    f = f"{formula} - 1" if slope else f"{formula} + C(unit)" if repeated else formula
+    rows = []
+    for patient, g in d.groupby("patient", sort=True):
+        y, x = _design(f, g)
+        cols = _term_columns(list(x.columns), term)
+        n_units, n = g.unit.nunique(), len(g)
+        df = n - np.linalg.matrix_rank(x.to_numpy()) - (n_units if slope else 0)
+        est, se, note = _patient_fit(y, x, cols, binomial, df)
+        for c in cols:
+            half = (stats.norm.ppf(0.975) if binomial else stats.t.ppf(0.975, max(df, 1))) * se[c]
+            rows.append(dict(patient=patient, term=c, estimate=est[c], se=se[c], df=np.nan if binomial else df,
+                             ci_low=est[c] - half, ci_high=est[c] + half, n_units=n_units, n_observations=n,
+                             note=note))
+    return pd.DataFrame(rows)
+
+
+def _patient_fit(y: np.ndarray, x: pd.DataFrame, cols: list[str], binomial: bool, df: int):
+    """Estimates and standard errors (Series over `cols`, NaN where not estimable) and a note."""
+    missing = pd.Series(np.nan, index=cols)
+    xm = x.to_numpy(float)
+    if np.linalg.matrix_rank(xm) < xm.shape[1]:
+        return missing, missing, "not estimable: collinear design"
+    if binomial:
+        import statsmodels.api as sm
+        from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", PerfectSeparationWarning)
+            try:
+                res = sm.GLM(y, xm, family=sm.families.Binomial()).fit()
+            except (PerfectSeparationWarning, np.linalg.LinAlgError, ValueError):
+                return missing, missing, "not estimable: perfect separation"
+        if not res.converged or not np.all(np.isfinite(res.bse)):
+            return missing, missing, "not estimable: logistic fit did not converge"
+        est, se = pd.Series(res.params, index=x.columns), pd.Series(res.bse, index=x.columns)
+        return est[cols], se[cols], ""
+    if df < 1:
+        return missing, missing, "not estimable: no residual degrees of freedom"
+    beta, *_ = np.linalg.lstsq(xm, y, rcond=None)
+    s2 = float(np.sum((y - xm @ beta) ** 2)) / df
+    se = np.sqrt(s2 * np.diag(np.linalg.inv(xm.T @ xm)))
+    return pd.Series(beta, index=x.columns)[cols], pd.Series(se, index=x.columns)[cols], ""
 
 
 def fit_binomial_mixed(data: pd.DataFrame, formula: str, test_term: str) -> ModelFit:

@@ -1,4 +1,5 @@
-"""Quality-control summaries of one session's tables (inputs to the QC and summary notebooks)."""
+"""Quality-control summaries of one session's tables (inputs to the QC and summary notebooks), and
+the cohort's response statistics beside the study's real recordings."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from . import selection as sel
+from .released_data import REAL_IMAGERY_POSITIVE, REAL_IMAGERY_RATIO, REAL_IMAGERY_SPEARMAN, REAL_MARGINALS
 
 
 def units_by_area(units: pd.DataFrame) -> pd.DataFrame:
@@ -54,3 +56,79 @@ def psth(spikes: pd.DataFrame, trials: pd.DataFrame, unit_index: int, phase: str
     _, times = raster(spikes, trials, unit_index, phase, window)
     counts, _ = np.histogram(times, edges)
     return (edges[:-1] + edges[1:]) / 2, counts / max(n_trials, 1) / bin_s
+
+
+MARGINAL_COLUMNS = ["statistic", "this_run", "this_run_q1", "this_run_q3", "real", "real_q1", "real_q3", "n_units"]
+
+
+def _quartiles(values: pd.Series) -> tuple[float, float, float]:
+    """(median, lower quartile, upper quartile) of the finite values; NaN for none."""
+    v = values.to_numpy(np.float64)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return (np.nan, np.nan, np.nan)
+    q1, med, q3 = np.quantile(v, [0.25, 0.5, 0.75])
+    return (float(med), float(q1), float(q3))
+
+
+def _rank_correlation(x: pd.Series, y: pd.Series, groups: pd.Series) -> pd.Series:
+    """Spearman correlation of x and y within each group (average ranks for ties), indexed by group;
+    NaN for a group where either is constant."""
+    rx, ry = x.groupby(groups).rank(), y.groupby(groups).rank()
+    cx, cy = rx - rx.groupby(groups).transform("mean"), ry - ry.groupby(groups).transform("mean")
+    sums = pd.DataFrame(dict(xy=cx * cy, xx=cx**2, yy=cy**2)).groupby(groups.to_numpy()).sum()
+    denom = np.sqrt(sums.xx * sums.yy)
+    return (sums.xy / denom.where(denom > 0)).astype(np.float64)
+
+
+def vinje_gallant_sparseness(responses: pd.DataFrame) -> pd.Series:
+    """Vinje-Gallant sparseness per unit_id of the rows' response_hz (one row per object): 0 for a
+    constant response, 1 for a response to a single object; NaN with fewer than two objects. The
+    simulator's `simulate.marginals.sparseness`, over a long table."""
+    r = responses.response_hz.astype(np.float64)
+    per_unit = pd.DataFrame(dict(r=r, r2=r**2)).groupby(responses.unit_id.to_numpy())
+    mean, mean_sq, n = per_unit.r.mean(), per_unit.r2.mean(), per_unit.r.size()
+    ratio = mean**2 / np.maximum(mean_sq, 1e-12)
+    return ((1.0 - ratio) / (1.0 - 1.0 / n)).where(n > 1)
+
+
+def response_marginals(units: pd.DataFrame, responses: pd.DataFrame,
+                       imagery_objects: pd.DataFrame) -> pd.DataFrame:
+    """Response statistics of the axis-tuned VTC units as analysed, beside the study's real recordings.
+
+    `units`: the cohort unit table (unit_id, area, axis_tuned, latency_ms); `responses`: per-object
+    responses (unit_id, stim_phase, stim_id, response_hz), of which the screening rows count;
+    `imagery_objects`: the per-object imagery table (unit, object, viewing_rate, imagery_rate, area,
+    axis_tuned, reactivated), of which the reactivated axis-tuned VTC units count.
+
+    One row per statistic: latency (ms), mean and max response (Hz) over the screening objects and
+    Vinje-Gallant sparseness as median and quartiles over units; the Spearman correlation of imagery
+    with viewing rate pooled over units and objects, the share of units whose own correlation is
+    positive (a constant unit is not), and the median over units of mean imagery / mean viewing rate.
+    Columns `MARGINAL_COLUMNS`; a statistic of an empty population is NaN with n_units 0.
+    """
+    tuned = units[sel.axis_tuned(units)]
+    shown = responses[(responses.stim_phase == "screening") & responses.unit_id.isin(tuned.unit_id)]
+    per_unit = shown.groupby("unit_id").response_hz
+    latency = tuned.latency_ms.astype(np.float64)
+    viewing = {"latency_ms": latency[np.isfinite(latency)], "mean_rate_hz": per_unit.mean(),
+               "max_rate_hz": per_unit.max(), "sparseness": vinje_gallant_sparseness(shown)}
+    rows = [(name, *_quartiles(values), *REAL_MARGINALS[name], int(np.isfinite(values).sum()))
+            for name, values in viewing.items()]
+
+    pairs = imagery_objects[sel.imagery_population(imagery_objects, "reactivated")]
+    pairs = pairs[pairs[["viewing_rate", "imagery_rate"]].notna().all(axis=1)]
+    imagery, view, unit = pairs.imagery_rate.astype(np.float64), pairs.viewing_rate.astype(np.float64), pairs.unit
+    n_units = int(unit.nunique())
+    pooled = _rank_correlation(imagery, view, pd.Series(0, index=pairs.index))
+    own = _rank_correlation(imagery, view, unit)
+    means = pd.DataFrame(dict(imagery=imagery, view=view)).groupby(unit.to_numpy()).mean()
+    # a unit silent on viewing its imagined objects has no ratio, rather than an infinite one
+    ratio = means.imagery / means.view.where(means.view > 0)
+    nan = float("nan")
+    rows += [("imagery_spearman_pooled", float(pooled.iloc[0]) if len(pooled) else nan, nan, nan,
+              REAL_IMAGERY_SPEARMAN, nan, nan, n_units),
+             ("imagery_positive_share", float((own > 0).mean()) if n_units else nan, nan, nan,
+              REAL_IMAGERY_POSITIVE, nan, nan, n_units),
+             ("imagery_viewing_ratio", *_quartiles(ratio), REAL_IMAGERY_RATIO, nan, nan, int(ratio.notna().sum()))]
+    return pd.DataFrame(rows, columns=MARGINAL_COLUMNS)

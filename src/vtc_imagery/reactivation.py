@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .bursts import BurstParams, detect_bursts
+from .bursts import BurstParams, trial_bursts
 from .params import StageParams
 from .screening import moving_average
+from .spiketrains import TimesByTrial, TrialSpikes
 
 RULES = ("poisson_burst", "threshold_anova", "ranksum")
 
@@ -44,13 +45,13 @@ class ReactivationParams(StageParams):
             raise ValueError(f"unknown reactivation rule {self.rule!r}; choose one of {RULES}")
 
 
-def window_rates(times_by_trial: list[np.ndarray], window_ms: tuple[float, float]) -> np.ndarray:
+def window_rates(times_by_trial: TimesByTrial, window_ms: tuple[float, float]) -> np.ndarray:
     """Rate (Hz) of each trial in the window."""
     width = (window_ms[1] - window_ms[0]) / 1000.0
-    return np.array([np.count_nonzero((t >= window_ms[0]) & (t < window_ms[1])) for t in times_by_trial]) / width
+    return TrialSpikes.of(times_by_trial).count_in(*window_ms) / width
 
 
-def burst_trials_per_object(times_by_trial: list[np.ndarray], objects: np.ndarray, baseline_rate_hz: float,
+def burst_trials_per_object(times_by_trial: TimesByTrial, objects: np.ndarray, baseline_rate_hz: float,
                             params: ReactivationParams) -> pd.Series:
     """How many of each object's cued trials contain a Poisson-surprise burst in the imagery window.
 
@@ -59,19 +60,20 @@ def burst_trials_per_object(times_by_trial: list[np.ndarray], objects: np.ndarra
     trial's own imagery rate; here the whole window is searched against the unit's baseline rate.
     """
     rate = max(baseline_rate_hz, 1e-3) / 1000.0  # spikes/ms; a silent baseline gets a floor of 1 spike/1000 s
-    has_burst = [bool(detect_bursts(t, rate, params.window_ms[0], params.window_ms[1], params.bursts))
-                 for t in times_by_trial]
+    trains = TrialSpikes.of(times_by_trial)
+    found = trial_bursts(trains, np.full(len(trains), rate), params.window_ms[0], params.window_ms[1], params.bursts)
+    has_burst = np.bincount(found.trial, minlength=len(trains)) > 0
     return pd.Series(has_burst, index=objects).groupby(level=0).sum().astype(int)
 
 
-def reactivated_poisson_burst(times_by_trial: list[np.ndarray], objects: np.ndarray, baseline_rate_hz: float,
+def reactivated_poisson_burst(times_by_trial: TimesByTrial, objects: np.ndarray, baseline_rate_hz: float,
                               params: ReactivationParams) -> tuple[bool, pd.Series]:
     """Reactivated if some object has a burst in at least `min_burst_trials` of its cued trials."""
     counts = burst_trials_per_object(times_by_trial, objects, baseline_rate_hz, params)
     return bool((counts >= params.min_burst_trials).any()), counts
 
 
-def reactivated_threshold_anova(times_by_trial: list[np.ndarray], objects: np.ndarray,
+def reactivated_threshold_anova(times_by_trial: TimesByTrial, objects: np.ndarray,
                                 params: ReactivationParams) -> tuple[bool, pd.Series]:
     """The June-2023 rule: some object's mean imagery PSTH exceeds the baseline mean + k SD (SD over
     time of the trial-averaged baseline PSTH), or a one-way ANOVA over objects of the trials' imagery
@@ -85,10 +87,7 @@ def reactivated_threshold_anova(times_by_trial: list[np.ndarray], objects: np.nd
     """
     lo, hi = params.baseline_ms[0], params.window_ms[1]
     n_bins = int(hi - lo)
-    raster = np.zeros((len(times_by_trial), n_bins))
-    for k, t in enumerate(times_by_trial):
-        b = np.floor(t - lo).astype(np.int64)
-        raster[k, b[(b >= 0) & (b < n_bins)]] = 1.0
+    raster = TrialSpikes.of(times_by_trial).raster(lo, n_bins)
     psth = moving_average(raster, params.smoothing_ms) * 1000.0
     base = psth[:, : int(params.baseline_ms[1] - lo)].mean(axis=0)
     mu, sd = base.mean(), base.std(ddof=1)
@@ -123,7 +122,7 @@ class ReactivationCalls:
     baseline_rates_hz: np.ndarray  # (n_trials,) rate in the pre-cue baseline window
 
 
-def reactivated_by(rule: str, times_by_trial: list[np.ndarray], objects: np.ndarray, imagery_rates: np.ndarray,
+def reactivated_by(rule: str, times_by_trial: TimesByTrial, objects: np.ndarray, imagery_rates: np.ndarray,
                    baseline_rates: np.ndarray, params: ReactivationParams) -> tuple[bool, pd.Series]:
     """The call of one rule, given the trials' imagery and baseline rates (Hz)."""
     if rule == "poisson_burst":
@@ -135,12 +134,13 @@ def reactivated_by(rule: str, times_by_trial: list[np.ndarray], objects: np.ndar
     raise ValueError(f"unknown reactivation rule {rule!r}; choose one of {RULES}")
 
 
-def reactivation_calls(times_by_trial: list[np.ndarray], objects: np.ndarray, params: ReactivationParams,
+def reactivation_calls(times_by_trial: TimesByTrial, objects: np.ndarray, params: ReactivationParams,
                        rules: tuple[str, ...] = RULES) -> ReactivationCalls:
     """Every rule's call for one unit, from one computation of the trials' rates.
 
     `times_by_trial`: spike times (ms from the cue) of each cued imagery trial, with enough before
     the cue for the baseline window; `objects`: the imagined object (stim_id) of each trial."""
+    times_by_trial = TrialSpikes.of(times_by_trial)
     imagery = window_rates(times_by_trial, params.window_ms)
     baseline = window_rates(times_by_trial, params.baseline_ms)
     calls, evidence = {}, {}
@@ -149,7 +149,7 @@ def reactivation_calls(times_by_trial: list[np.ndarray], objects: np.ndarray, pa
     return ReactivationCalls(calls, evidence, imagery, baseline)
 
 
-def reactivation(times_by_trial: list[np.ndarray], objects: np.ndarray, params: ReactivationParams) -> dict:
+def reactivation(times_by_trial: TimesByTrial, objects: np.ndarray, params: ReactivationParams) -> dict:
     """The configured rule's call for one unit, with the mean rates (Hz) it rests on and its evidence."""
     result = reactivation_calls(times_by_trial, objects, params, (params.rule,))
     return dict(reactivated=result.calls[params.rule], imagery_rate_hz=float(result.imagery_rates_hz.mean()),
@@ -159,8 +159,11 @@ def reactivation(times_by_trial: list[np.ndarray], objects: np.ndarray, params: 
 
 def shuffle_correlation_test(x: np.ndarray, y: np.ndarray, rng: np.random.Generator,
                              n_shuffles: int) -> tuple[float, float]:
-    """Pearson r(x, y) and the fraction of `n_shuffles` shuffles of y whose r is at least as large
-    (one-sided: do imagery responses follow the visual ones?). NaN when undefined.
+    """Pearson r(x, y) and its one-sided shuffle p (do imagery responses follow the visual ones?):
+    (k + 1) / (n_shuffles + 1), k the shuffles of y whose r is at least as large. NaN when undefined.
+
+    FIX (shuffle p of 0): the authors' k / n is 0 when no shuffle reaches the observed r, a p no
+    finite number of shuffles can give; counting the observed pairing as one of the draws cannot.
 
     FIX (matlab_code.md §4 item 21): the authors' refactored computeReactivation /
     computeResponseCorr / computeAxisCorrelations are stubs; reactivation, this response
@@ -174,4 +177,4 @@ def shuffle_correlation_test(x: np.ndarray, y: np.ndarray, rng: np.random.Genera
     xc = x - x.mean()
     yc = ys - ys.mean(axis=1, keepdims=True)
     r = (yc @ xc) / (np.linalg.norm(xc) * np.linalg.norm(yc, axis=1))
-    return observed, float(np.mean(r >= observed - 1e-12))
+    return observed, float((np.count_nonzero(r >= observed - 1e-12) + 1) / (n_shuffles + 1))

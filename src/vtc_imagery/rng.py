@@ -9,9 +9,10 @@ import numpy as np
 
 # Stream numbers, one per use of a unit's (or a session's) randomness. Their values are part of the results.
 STREAM_AXIS_TUNING = 0  # feature shuffles of the axis-tuning test (a session's, shared by its units)
-STREAM_AXIS_WITHIN_CATEGORY = 3  # within-category feature shuffles (a session's, shared by its units)
 STREAM_EXPLAINABLE = 1  # trial split halves of the explainable variance
 STREAM_AXIS_CONSISTENCY = 2  # image split halves of the axis consistency
+STREAM_ORTHOGONAL_AXIS = 3  # draw of the orthogonal control axis
+STREAM_AXIS_WITHIN_CATEGORY = 4  # within-category feature shuffles (a session's, shared by its units)
 STREAM_IMAGERY_SHUFFLES = 10  # shuffles of the imagery-vs-viewing (and -encoding) correlation tests
 
 # The shuffled-label control of imagined-object decoding draws from imagery.seed + this offset, so

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .bursts import BurstParams, strongest_burst_onset
+from .bursts import BurstParams, strongest_burst_onsets
 from .params import StageParams
+from .spiketrains import SessionSpikes, TimesByTrial, TrialSpikes
 
 RASTER_WINDOW_MS = (-170, 530)  # the authors' screening raster
 
@@ -52,7 +53,7 @@ class UnitScreening:
     preferred_category: str
 
 
-def baseline_rates(times_by_trial: list[np.ndarray], window: tuple[float, float]) -> np.ndarray:
+def baseline_rates(times_by_trial: TimesByTrial, window: tuple[float, float]) -> np.ndarray:
     """Per-trial baseline rate (spikes/ms) in the window.
 
     FIX (matlab_code.md §4 item 6, second half): with no baseline spike the rate was 0, which makes
@@ -60,23 +61,19 @@ def baseline_rates(times_by_trial: list[np.ndarray], window: tuple[float, float]
     unit's pooled baseline rate instead, and at least one spike over all baseline windows.
     """
     width = window[1] - window[0]
-    counts = np.array([np.count_nonzero((t >= window[0]) & (t < window[1])) for t in times_by_trial], float)
+    counts = TrialSpikes.of(times_by_trial).count_in(*window).astype(float)
     pooled = max(counts.sum(), 1.0) / (width * max(len(counts), 1))
     rates = counts / width
     rates[counts == 0] = pooled
     return rates
 
 
-def trial_latencies(times_by_trial: list[np.ndarray], stim_duration_ms: float,
+def trial_latencies(times_by_trial: TimesByTrial, stim_duration_ms: float,
                     params: ScreeningParams) -> np.ndarray:
     """Per trial: onset (ms) of its most surprising burst in [burst_start, stim duration), or NaN."""
-    rates = baseline_rates(times_by_trial, params.baseline_ms)
-    need = params.bursts.min_isis + 1
-    out = np.full(len(times_by_trial), np.nan)
-    for k, (t, rate) in enumerate(zip(times_by_trial, rates, strict=True)):
-        if np.count_nonzero((t >= params.burst_start_ms) & (t < stim_duration_ms)) >= need:
-            out[k] = strongest_burst_onset(t, rate, params.burst_start_ms, stim_duration_ms, params.bursts)
-    return out
+    trains = TrialSpikes.of(times_by_trial)
+    rates = baseline_rates(trains, params.baseline_ms)
+    return strongest_burst_onsets(trains, rates, params.burst_start_ms, stim_duration_ms, params.bursts)
 
 
 def unit_latency(onsets_ms: np.ndarray) -> tuple[float, float, int]:
@@ -87,19 +84,15 @@ def unit_latency(onsets_ms: np.ndarray) -> tuple[float, float, int]:
     return float(valid.mean()), float(valid.std(ddof=1)) if len(valid) > 1 else 0.0, len(valid)
 
 
-def binary_raster(times_by_trial: list[np.ndarray], window_ms: tuple[int, int] = RASTER_WINDOW_MS) -> np.ndarray:
+def binary_raster(times_by_trial: TimesByTrial,
+                  window_ms: tuple[int, int] = RASTER_WINDOW_MS) -> np.ndarray:
     """(n_trials, n_ms) 0/1 raster: 1 where the trial has a spike in [b, b+1) ms.
 
     FIX (matlab_code.md §4 item 18): column c is the ms [window_ms[0] + c, window_ms[0] + c + 1),
     so onset is exactly the boundary at column -window_ms[0]; the authors' code used column 170 as
     onset while onset sat at column 171.
     """
-    n_bins = window_ms[1] - window_ms[0]
-    raster = np.zeros((len(times_by_trial), n_bins), dtype=np.float64)
-    for k, t in enumerate(times_by_trial):
-        b = np.floor(t - window_ms[0]).astype(np.int64)
-        raster[k, b[(b >= 0) & (b < n_bins)]] = 1.0
-    return raster
+    return TrialSpikes.of(times_by_trial).raster(window_ms[0], window_ms[1] - window_ms[0])
 
 
 def moving_average(x: np.ndarray, span: int) -> np.ndarray:
@@ -108,11 +101,21 @@ def moving_average(x: np.ndarray, span: int) -> np.ndarray:
     FIX (matlab_code.md §4 item 20): the authors smoothed screening PSTHs with one routine
     (edge-shrinking, then edges zeroed) and recall PSTHs with another (boxcar, zero ends); every
     PSTH here uses this one, which neither zeroes nor biases its edges.
+
+    The window of point i is [i - span // 2, i + (span - 1) // 2] (np.convolve's mode="same"
+    centring), summed as a difference of cumulative sums: exact for integer-valued x (rasters,
+    counts), otherwise equal to the convolution up to rounding.
     """
-    kernel = np.ones(span)
-    num = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), -1, x)
-    den = np.convolve(np.ones(x.shape[-1]), kernel, mode="same")
-    return num / den
+    n, before = x.shape[-1], span // 2  # `before` points left of i, span - 1 - before right of it
+    # padded[..., p] = sum of x[..., :p - before], clipped to 0 and to the total, so that the window
+    # sum of point i is padded[..., i + span] - padded[..., i].
+    padded = np.empty((*x.shape[:-1], n + span))
+    padded[..., :before + 1] = 0.0
+    np.cumsum(x, axis=-1, out=padded[..., before + 1:before + 1 + n])
+    padded[..., before + 1 + n:] = padded[..., before + n:before + n + 1]
+    width = np.minimum(np.arange(n) + span - before, n) - np.maximum(np.arange(n) - before, 0)
+    out = np.subtract(padded[..., span:], padded[..., :n])
+    return np.divide(out, width, out=out)
 
 
 def passes_category_threshold(raster: np.ndarray, categories: np.ndarray, latency_ms: float,
@@ -147,23 +150,30 @@ def passes_category_threshold(raster: np.ndarray, categories: np.ndarray, latenc
 def max_image_z(raster: np.ndarray, stim_ids: np.ndarray, latency_ms: float, stim_duration_ms: float,
                 params: ScreeningParams, window_ms: tuple[int, int] = RASTER_WINDOW_MS) -> float:
     """Largest per-image mean rate in the response window, in SDs (over time) of the trial-averaged
-    baseline raster above its mean: the statistic of the single-image rescue (§2.3 step 5)."""
+    baseline raster above its mean: the statistic of the single-image rescue (§2.3 step 5).
+
+    A baseline with SD 0 (no baseline spike in any trial, say) divides as the authors' code does:
+    an image above the baseline mean gives +inf, so the unit is rescued; one at it gives NaN, which
+    the maximum ignores; NaN only when every image is at the baseline mean.
+    """
     onset = -window_ms[0]
     mean_raster = raster.mean(axis=0) * 1000.0
     b0, b1 = onset + int(params.baseline_ms[0]), onset + int(params.baseline_ms[1])
     mu, sd = mean_raster[b0:b1].mean(), mean_raster[b0:b1].std(ddof=1)
-    if sd == 0:
-        return float("nan")
     w0 = onset + int(np.floor(latency_ms))
     w1 = min(w0 + int(np.ceil(stim_duration_ms)), raster.shape[1])
     per_trial = raster[:, w0:w1].mean(axis=1) * 1000.0
     per_image = pd.Series(per_trial).groupby(stim_ids).mean().to_numpy()
-    return float(((per_image - mu) / sd).max())
+    # Authors' rescue kept (was NaN here, which never rescued): IEEE division, then MATLAB max's omission of NaN.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (per_image - mu) / sd
+    return float("nan") if np.isnan(z).all() else float(np.nanmax(z))
 
 
-def window_counts(times_by_trial: list[np.ndarray], start_ms: float, duration_ms: float) -> np.ndarray:
+def window_counts(times_by_trial: TimesByTrial, start_ms: float,
+                  duration_ms: float) -> np.ndarray:
     """Spike count of each trial in [start_ms, start_ms + duration_ms)."""
-    return np.array([np.count_nonzero((t >= start_ms) & (t < start_ms + duration_ms)) for t in times_by_trial])
+    return TrialSpikes.of(times_by_trial).count_in(start_ms, start_ms + duration_ms)
 
 
 def category_anova(counts: np.ndarray, categories: np.ndarray) -> float:
@@ -174,7 +184,7 @@ def category_anova(counts: np.ndarray, categories: np.ndarray) -> float:
     return float(stats.f_oneway(*groups).pvalue)
 
 
-def screen_unit(times_by_trial: list[np.ndarray], stim_ids: np.ndarray, categories: np.ndarray,
+def screen_unit(times_by_trial: TimesByTrial, stim_ids: np.ndarray, categories: np.ndarray,
                 stim_duration_ms: float, params: ScreeningParams) -> UnitScreening:
     """Latency, responsiveness and category selectivity of one unit over its screening trials.
 
@@ -182,15 +192,16 @@ def screen_unit(times_by_trial: list[np.ndarray], stim_ids: np.ndarray, categori
     `categories` label the trials. A unit is responsive if it has a latency and either passes the
     category threshold test above the rate floor, or one image drives it rescue_sd SDs above baseline.
     """
-    latency, latency_sd, n_burst = unit_latency(trial_latencies(times_by_trial, stim_duration_ms, params))
+    trains = TrialSpikes.of(times_by_trial)
+    latency, latency_sd, n_burst = unit_latency(trial_latencies(trains, stim_duration_ms, params))
     if not np.isfinite(latency):
         return UnitScreening(latency, latency_sd, n_burst, False, False, float("nan"), False, False,
                              float("nan"), False, "")
-    raster = binary_raster(times_by_trial)
+    raster = binary_raster(trains)
     passes, floor_ok, top = passes_category_threshold(raster, categories, latency, stim_duration_ms, params)
     z = max_image_z(raster, stim_ids, latency, stim_duration_ms, params)
-    rescued = bool(np.isfinite(z) and z >= params.rescue_sd)
-    p = category_anova(window_counts(times_by_trial, latency, stim_duration_ms), categories)
+    rescued = bool(z >= params.rescue_sd)  # NaN never rescues; +inf (baseline SD 0) does
+    p = category_anova(window_counts(trains, latency, stim_duration_ms), categories)
     selective = bool(np.isfinite(p) and p < params.anova_alpha)
     threshold_branch = passes and floor_ok and (selective or params.responsive_rule == "threshold")
     return UnitScreening(latency, latency_sd, n_burst, passes, floor_ok, z, rescued,
@@ -198,14 +209,12 @@ def screen_unit(times_by_trial: list[np.ndarray], stim_ids: np.ndarray, categori
 
 
 def times_by_trial(spikes: pd.DataFrame, unit_index: int, trial_indices: np.ndarray) -> list[np.ndarray]:
-    """Spike times (ms from trial start) of one unit, one array per trial in `trial_indices` order."""
-    s = spikes[spikes.unit_index == unit_index]
-    grouped = dict(tuple(s.groupby("trial_index").time))
-    return [np.sort(grouped[k].to_numpy(np.float64) * 1000.0) if k in grouped else np.empty(0)
-            for k in trial_indices]
+    """Spike times (ms from trial start) of one unit, one array per trial in `trial_indices` order.
+    (For many units of a session, SessionSpikes sorts the table once.)"""
+    return SessionSpikes(spikes[spikes.unit_index == unit_index]).trains(unit_index, trial_indices).to_list()
 
 
-def image_responses(times: list[np.ndarray], stim_ids: np.ndarray, latency_ms: float,
+def image_responses(times: TimesByTrial, stim_ids: np.ndarray, latency_ms: float,
                     duration_ms: float) -> pd.DataFrame:
     """Per stimulus: mean rate (Hz) over its trials in [latency, latency + duration), its SEM and
     the trial count.
@@ -234,9 +243,10 @@ def screen_session(units: pd.DataFrame, trials: pd.DataFrame, spikes: pd.DataFra
         raise ValueError("the session has no screening trials")
     duration = float(np.median(screening.stop_time - screening.start_time) * 1000.0)
     synthetic = trials[trials.stim_phase == "synthetic"]
+    session = SessionSpikes(spikes)
     rows, responses, counts = [], [], []
     for u in units.itertuples():
-        times = times_by_trial(spikes, u.unit_index, screening.trial_index.to_numpy())
+        times = session.trains(u.unit_index, screening.trial_index.to_numpy())
         result = screen_unit(times, screening.stim_id.to_numpy(), screening.stim_category.to_numpy(),
                              duration, params)
         rows.append(dict(unit_id=u.unit_id, **result.__dict__, stim_duration_ms=duration))
@@ -244,7 +254,7 @@ def screen_session(units: pd.DataFrame, trials: pd.DataFrame, spikes: pd.DataFra
             continue
         for phase, table, t in (("screening", screening, times),
                                 ("synthetic", synthetic,
-                                 times_by_trial(spikes, u.unit_index, synthetic.trial_index.to_numpy()))):
+                                 session.trains(u.unit_index, synthetic.trial_index.to_numpy()))):
             if len(table):
                 r = image_responses(t, table.stim_id.to_numpy(), result.latency_ms, duration)
                 responses.append(r.assign(unit_id=u.unit_id, stim_phase=phase))

@@ -33,14 +33,17 @@ description: Simulated single units in human ventral temporal cortex (profile {p
 """
 
 
-def simulate_cohort(profile: CohortProfile, seed: int, out_dir: str | Path, jobs: int = 1) -> list[Path]:
-    """Write every session's NWB file, object_space.h5, truth/*.parquet and dandiset.yaml under out_dir."""
+def simulate_cohort(profile: CohortProfile, seed: int, out_dir: str | Path, jobs: int = 1,
+                    sessions: list[str] | None = None) -> list[Path]:
+    """Write every session's NWB file (or only the named `sessions`; the others are still planned,
+    so the written ones are the same as in the whole cohort), object_space.h5, truth/*.parquet and
+    dandiset.yaml under out_dir."""
     out = Path(out_dir)
     plan = plan_cohort(profile, seed)
     write_object_space(plan, out / "object_space.h5", profile.name, seed)
     write_truth(plan, out / "truth")
     (out / "dandiset.yaml").write_text(DANDISET_YAML.format(profile=profile.name, seed=seed))
-    sessions = profile.sessions()
+    sessions = [s for s in profile.sessions() if sessions is None or s.name in sessions]
     args = [(plan, profile, s, seed, out / s.path) for s in sessions]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -20,6 +20,8 @@ Realistic cohort only (simulation.realism true; the idealised cohort has none of
   axis_weight, category_weight, exemplar_weight: weights of the three drive components;
   threshold, slope: the nonlinearity's operating point; evoked_hz: mean drive over the 500 objects;
   patient_tuning_effect, patient_imagery_effect: per-patient factors on evoked_hz and imagery gain;
+  patient_imagery_fidelity: per-patient weight of the viewing pattern in imagery (1: imagery follows
+    viewing; 0: imagery at the unit's mean viewing drive whatever the object; negative: reversed);
   unit_imagery_gain: the unit's own share of imagery_gain; burst_probability, drift_amplitude.
 Truth table `sessions` adds per-session design: imagined_ids, pairs, closed_loop_unit, and (realistic
 cohort) the patient's two effects.
@@ -302,6 +304,8 @@ def plan_realistic_units(rng: np.random.Generator, units: pd.DataFrame, objects:
     units["drift_amplitude"] = realism.drift_amplitude * rng.uniform(0.5, 1.0, n)
     drive = realistic_drive(units, features, objects.categories, features, realism)
     units["peak_hz"] = drive.max(axis=1)
+    fidelity = realism.imagery_fidelity + realism.patient_fidelity_sd * rng.standard_normal(len(subjects))
+    units["patient_imagery_fidelity"] = units.subject.map(dict(zip(subjects, fidelity, strict=True)))
     return units
 
 

@@ -7,18 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..released_data import REAL_IMAGERY_POSITIVE, REAL_IMAGERY_RATIO, REAL_IMAGERY_SPEARMAN, REAL_MARGINALS
 from .session import IMAGERY_S, SessionData
 
-# Axis-tuned VTC units of the study's released data: (median, lower quartile, upper quartile).
-REAL_MARGINALS: dict[str, tuple[float, float, float]] = {
-    "latency_ms": (159.0, 147.0, 177.0),
-    "mean_rate_hz": (2.4, 1.4, 4.5),
-    "max_rate_hz": (18.0, 11.0, 28.0),
-    "sparseness": (0.54, 0.40, 0.66),
-}
-REAL_IMAGERY_SPEARMAN = 0.56  # pooled over imagined objects of reactivated units
-REAL_IMAGERY_POSITIVE = 0.75  # share of reactivated units with a positive per-unit correlation
-REAL_IMAGERY_RATIO = 0.9  # median imagery / viewing mean rate of reactivated units
+__all__ = ["REAL_IMAGERY_POSITIVE", "REAL_IMAGERY_RATIO", "REAL_IMAGERY_SPEARMAN", "REAL_MARGINALS"]
+
 
 
 def counts_in_windows(spike_times: list[np.ndarray], starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

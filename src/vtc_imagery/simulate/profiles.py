@@ -101,6 +101,18 @@ PROFILES: dict[str, CohortProfile] = {
         imagery_unit_share=0.29,
         n_database=17_856,
     ),
+    # The calibration suite's cohort: ci-sized, but four patients with one screening and one imagery
+    # session each, so that effects can vary by patient and the imagery models have patients to pool.
+    "calibration": CohortProfile(
+        name="calibration",
+        n_patients=4,
+        n_vtc_units=64,
+        other_units_per_session=2,
+        imagery_sessions=((1, 8), (2, 8), (3, 8), (4, 8)),
+        closed_loop_patients=(),
+        imagery_unit_share=0.6,
+        n_database=600,
+    ),
     # A small cohort for tests: every session kind once or twice, a few units each.
     "ci": CohortProfile(
         name="ci",

@@ -32,6 +32,9 @@ class Realism:
     category_weight: float = 0.6  # mean weight of the preferred-category term of axis units (off: 0)
     object_noise: float = 0.5  # sd of the per-object drive noise, in sd of the axis projection (off: 0)
     imagery_noise: float = 1.3  # sd of the per-object imagery noise, in sd of the viewing drive (off: 0)
+    imagery_fidelity: float = 1.0  # mean over patients of the weight of the viewing pattern in imagery;
+    # 0: reactivated units fire during imagery at their mean viewing drive, not object by object
+    patient_fidelity_sd: float = 0.25  # sd over patients of that weight around imagery_fidelity (off: 0)
 
     def __post_init__(self) -> None:
         if self.tuning_nonlinearity not in NONLINEARITIES:

@@ -229,7 +229,8 @@ def _imagery_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.
                       column: dict, n_natural: int, realism: Realism, drift: _Drift) -> Segments:
     """Imagery segments: a noisy, weaker copy of the viewing drive that decays over each 5-s cue.
 
-    Per unit and imagined object the imagery drive is gain * (viewing drive + noise), the noise
+    Per unit and imagined object the imagery drive is gain * (viewing drive + noise), the viewing
+    drive taken about its mean over the screening objects with the patient's fidelity as weight, the noise
     independent per object with sd `imagery_noise` times the sd of the unit's drive over the
     screening objects (the first `n_natural` columns of `drive`, (n_units, n_stimuli) in Hz),
     floored so that the rate never falls below half the baseline.
@@ -244,7 +245,10 @@ def _imagery_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.
              * rng.standard_normal((n_units, len(objects))))
     gain = units.imagery_gain.to_numpy()[:, None]
     baseline = units.baseline_hz.to_numpy()[:, None]
-    pattern = np.where(gain > 0, np.maximum(gain * (drive[:, object_cols] + noise), -0.5 * baseline), 0.0)
+    mean_drive = drive[:, :n_natural].mean(axis=1, keepdims=True)
+    fidelity = units.patient_imagery_fidelity.to_numpy()[:, None]
+    viewing = mean_drive + fidelity * (drive[:, object_cols] - mean_drive)
+    pattern = np.where(gain > 0, np.maximum(gain * (viewing + noise), -0.5 * baseline), 0.0)
     per_trial = pattern[:, np.searchsorted(objects, imagery.stim_id.to_numpy())]  # (n_units, n_trials)
     per_trial = per_trial * gamma_gain(rng, realism.trial_gain_cv, per_trial.shape)
     per_trial = per_trial * drift.at(imagery.start_time.to_numpy())

@@ -1,0 +1,79 @@
+# Calibration suite (SIMULATED): small cohorts under named nuisance scenarios, analysed with the
+# workflow's own stage functions and config, give every call's false-positive rate and power.
+from vtc_imagery.calibration import KINDS, analysis_config, kind_applies
+from vtc_imagery.simulate.realism import realism_from_config
+
+CALIBRATION = config["calibration"]
+CALIBRATION_REALISM = realism_from_config(config["simulation"])
+CALIBRATION_COHORTS = [
+    f"results/calibration/cohorts/{scenario}/{kind}/seed-{CALIBRATION['seed'] + k}.parquet"
+    for scenario in CALIBRATION["scenarios"]
+    for kind in KINDS
+    if kind_applies(kind, scenario, CALIBRATION_REALISM)
+    for k in range(CALIBRATION["seeds"])
+]
+
+
+localrules:
+    calibration,
+
+
+wildcard_constraints:
+    scenario="[a-z_]+",
+    kind="|".join(KINDS),
+    seed=r"\d+",
+
+
+rule calibration_cohort:
+    """One SIMULATED calibration cohort (scenario, kind, seed): simulated as NWB, analysed by the
+    per-session stages with this run's config; every replicate's call against its planted truth."""
+    output:
+        "results/calibration/cohorts/{scenario}/{kind}/seed-{seed}.parquet",
+    log:
+        "logs/calibration_cohort/{scenario}/{kind}/seed-{seed}.log",
+    benchmark:
+        "benchmarks/calibration_cohort/{scenario}/{kind}/seed-{seed}.tsv"
+    conda:
+        "../envs/validation.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(2000),
+        runtime=runtime(30),
+    params:
+        profile=CALIBRATION["profile"],
+        simulation=config["simulation"],
+        analysis=analysis_config(config),
+    script:
+        "../scripts/calibration_cohort.py"
+
+
+rule calibration:
+    """SIMULATED: the calibration table (false-positive rate with its exact 95% interval, power,
+    nominal level and verdict of every call under every scenario) and its figure."""
+    input:
+        CALIBRATION_COHORTS,
+    output:
+        table=report(
+            "results/calibration/calibration.tsv",
+            caption="../report/calibration.rst",
+            category="Calibration (simulated)",
+        ),
+        figure=report(
+            "results/calibration/calibration.png",
+            caption="../report/calibration.rst",
+            category="Calibration (simulated)",
+        ),
+    log:
+        "logs/calibration.log",
+    conda:
+        "../envs/validation.yaml"
+    params:
+        analysis=analysis_config(config),
+    script:
+        "../scripts/calibration_table.py"
+
+
+rule calibrate:
+    """`snakemake calibrate`: just the calibration suite."""
+    input:
+        rules.calibration.output,

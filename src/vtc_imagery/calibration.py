@@ -1,0 +1,231 @@
+"""Calibration suite: the false-positive rate and power of every call and test, on SIMULATED
+cohorts under named nuisance scenarios.
+
+A scenario switches on some of the realistic simulator's nuisances (config `simulation:`) and
+leaves the others off; `realistic` switches on all of them. Each (scenario, seed) simulates a few
+cohort kinds, each the null or the planted truth of some calls:
+
+  planted             the profile's planted fractions: power of every call; false positives of
+                      `responsive` (planted non-responsive units), of `reactivated` (units not
+                      planted reactivated) and of the `beyond category` reading of axis tuning
+                      (category-only units)
+  no_tuning           responsive units respond to each object at random: false positives of
+                      `axis-tuned`
+  no_imagery_signal   reactivated units fire during imagery at their mean viewing drive, the same
+                      for every object: false positives of M1, M2 and both imagery decoders
+  patient_slopes      imagery follows viewing with a weight drawn per patient around 0 (scenarios
+                      with patient heterogeneity only): false positives of M1 and M2
+
+Every cohort is written as NWB and analysed with `pipeline.analyse_session`, the stage functions
+the rules run, with the run's config. Nothing here reads the analysis's own null model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import selection as sel
+from .objects import read_object_space
+from .pipeline import AnalysisParams, SessionResult, analyse_session, imagery_model_tests
+from .reactivation import RULES as REACTIVATION_RULES
+from .simulate import get_profile, plan_cohort, simulate_cohort
+from .simulate.profiles import IMAGERY, SCREENING
+from .simulate.realism import Realism
+
+# The value that switches each nuisance off; a scenario keeps the run's value of its own nuisances.
+NUISANCE_OFF: dict[str, float] = dict(isi_cv=1.0, burst_probability=0.0, refractory_ms=0.0, trial_gain_cv=0.0,
+                                      drift_amplitude=0.0, patient_tuning_sd=0.0, patient_imagery_sd=0.0,
+                                      patient_fidelity_sd=0.0)
+SCENARIOS: dict[str, tuple[str, ...]] = {
+    "poisson": (),
+    "bursty": ("isi_cv", "burst_probability", "refractory_ms"),
+    "overdispersed": ("trial_gain_cv",),
+    "drifting": ("drift_amplitude",),
+    "patient_heterogeneous": ("patient_tuning_sd", "patient_imagery_sd", "patient_fidelity_sd"),
+    "realistic": tuple(NUISANCE_OFF),
+}
+KINDS = ("planted", "no_tuning", "no_imagery_signal", "patient_slopes")
+
+# The tests of the imagery mixed models: name -> (model, term tested).
+MODEL_TESTS = {"M1 preferred": ("M1", "preferred_z"), "M1 orthogonal": ("M1", "orthogonal_z"),
+               "M2 viewing": ("M2", "viewing_z")}
+DECODING_TESTS = {"within-imagery decoding": "within_p", "viewing-to-imagery decoding": "across_p"}
+MODEL_LEVEL = DECODING_LEVEL = 0.05  # the level at which the cohort and session tests are read (the paper's)
+COLUMNS = ["scenario", "kind", "seed", "call", "rule", "replicate", "truth", "called"]
+
+
+def scenario_realism(scenario: str, simulation: Realism) -> Realism:
+    """The realism of `scenario`: the run's simulation settings with every nuisance not in the
+    scenario switched off (tuning, imagery noise and fidelity stay as the run's)."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown calibration scenario {scenario!r}; choose from {list(SCENARIOS)}")
+    off = {k: v for k, v in NUISANCE_OFF.items() if k not in SCENARIOS[scenario]}
+    return replace(simulation, enabled=True, **off)
+
+
+def kind_applies(kind: str, scenario: str, simulation: Realism) -> bool:
+    """patient_slopes is a null only where patients differ in imagery fidelity."""
+    return kind != "patient_slopes" or scenario_realism(scenario, simulation).patient_fidelity_sd > 0
+
+
+def cohort_profile(profile: str, kind: str, realism: Realism):
+    """The profile of one cohort kind (see the module docstring)."""
+    if kind == "planted":
+        return get_profile(profile, realism=realism)
+    if kind == "no_tuning":
+        return get_profile(profile, realism=realism, null_tuning=True)
+    if kind == "no_imagery_signal":
+        return get_profile(profile, realism=replace(realism, imagery_fidelity=0.0, patient_fidelity_sd=0.0,
+                                                    imagery_noise=0.0))
+    if kind == "patient_slopes":
+        return get_profile(profile, realism=replace(realism, imagery_fidelity=0.0))
+    raise ValueError(f"unknown calibration cohort kind {kind!r}; choose from {list(KINDS)}")
+
+
+def sessions_needed(kind: str) -> tuple[str, ...]:
+    """Which session kinds a cohort kind analyses (the others carry none of its nulls)."""
+    return {"planted": (SCREENING, IMAGERY), "no_tuning": (SCREENING,)}.get(kind, (IMAGERY,))
+
+
+def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Realism,
+               params: AnalysisParams, workdir: str | Path | None = None,
+               unit_calls_only: bool = False) -> pd.DataFrame:
+    """Simulate one calibration cohort, analyse it as the workflow does, and return its outcomes
+    (COLUMNS: one row per replicate of each call: unit, session or cohort; truth null|planted).
+    `unit_calls_only` skips the imagery decoders and mixed models (the fast subset of the tests)."""
+    cohort = cohort_profile(profile, kind, scenario_realism(scenario, simulation))
+    plan = plan_cohort(cohort, seed)
+    wanted = [s for s in cohort.sessions() if s.kind in sessions_needed(kind)]
+    with TemporaryDirectory(dir=workdir) as tmp:
+        simulate_cohort(cohort, seed, tmp, sessions=[s.name for s in wanted])
+        objects = read_object_space(Path(tmp) / "object_space.h5")
+        results = [analyse_session(Path(tmp) / s.path, s.name, objects, params, decode=not unit_calls_only)
+                   for s in wanted]
+    rows = list(outcomes(kind, results, plan.units, params, cohort_tests=not unit_calls_only))
+    table = pd.DataFrame(rows, columns=COLUMNS[3:])
+    table.insert(0, "seed", seed)
+    table.insert(0, "kind", kind)
+    table.insert(0, "scenario", scenario)
+    return table[COLUMNS]
+
+
+def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, params: AnalysisParams,
+             cohort_tests: bool = True) -> Iterable[tuple[str, str, str, str, bool]]:
+    """(call, rule, replicate, truth, called) for every replicate this cohort kind informs; without
+    `cohort_tests`, only the unit-level calls."""
+    units = pd.concat([r.units for r in results], ignore_index=True).merge(
+        truth[["unit_id", "unit_type", "reactivated"]].rename(columns={"reactivated": "planted_reactivated"}),
+        on="unit_id", how="left", validate="one_to_one")
+    planted_type = units.unit_type.fillna("none")
+    if kind == "planted":
+        responsive_calls = responsive_by_rule(units)
+        for rule, calls in responsive_calls.items():
+            for uid, c, t in zip(units.unit_id, calls, planted_type, strict=True):
+                yield "responsive", rule, uid, "null" if t == "none" else "planted", bool(c)
+        tuned = sel.axis_tuned(units)
+        beyond = sel.axis_tuned_beyond_category(units)
+        vtc = sel.vtc(units)
+        for uid, c, b, t in zip(units.unit_id[vtc], tuned[vtc], beyond[vtc], planted_type[vtc], strict=True):
+            if t == "axis":
+                yield "axis-tuned", "shuffle", uid, "planted", bool(c)
+            elif t == "category":
+                yield "axis-tuned beyond category", "shuffle within categories", uid, "null", bool(b)
+    if kind == "no_tuning":
+        responsive = sel.responsive(units) & sel.vtc(units)
+        for uid, c in zip(units.unit_id[responsive], sel.axis_tuned(units)[responsive], strict=True):
+            yield "axis-tuned", "shuffle", uid, "null", bool(c)
+    imagery = [r.imagery_units for r in results if len(r.imagery_units)]
+    if kind == "planted" and imagery:
+        calls = pd.concat(imagery, ignore_index=True).merge(units[["unit_id", "area", "planted_reactivated"]],
+                                                            on="unit_id", validate="one_to_one")
+        calls = calls[calls.area == sel.VTC]
+        for rule in REACTIVATION_RULES:
+            for uid, c, planted in zip(calls.unit_id, calls[f"reactivated_{rule}"], calls.planted_reactivated,
+                                       strict=True):
+                yield "reactivated", rule, uid, "planted" if planted else "null", bool(c)
+    if cohort_tests and kind in ("planted", "no_imagery_signal", "patient_slopes"):
+        truth_label = "planted" if kind == "planted" else "null"
+        tests = {k: v for k, v in MODEL_TESTS.items() if not (kind == "planted" and k == "M1 orthogonal")}
+        for name, p in imagery_model_tests(results, params, tests).items():
+            if np.isfinite(p):
+                yield name, "LRT", "cohort", truth_label, bool(p < MODEL_LEVEL)
+        if kind != "patient_slopes":
+            decoding = pd.concat([r.decoding for r in results if len(r.decoding)], ignore_index=True) \
+                if any(len(r.decoding) for r in results) else pd.DataFrame()
+            for name, column in DECODING_TESTS.items():
+                if column in decoding:
+                    for session, p in zip(decoding.session, decoding[column], strict=True):
+                        if np.isfinite(p):
+                            yield name, "permutation", session, truth_label, bool(p < DECODING_LEVEL)
+
+
+def responsive_by_rule(units: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each responsiveness rule's call per unit: the authors' `threshold` (category threshold above
+    the rate floor, or the single-image rescue) and `threshold_anova` (the threshold branch also
+    needs the category ANOVA), rebuilt from the screening columns every rule leaves."""
+    has_latency = units.latency_ms.notna()
+    branch = sel.called(units.passes_threshold) & sel.called(units.above_rate_floor) & has_latency
+    rescued = sel.called(units.rescued) & has_latency
+    selective = sel.called(units.category_selective)
+    return {"threshold": branch | rescued, "threshold_anova": (branch & selective) | rescued}
+
+
+def nominal_levels(params: AnalysisParams) -> dict[str, float]:
+    """The level each call is judged at: the axis-tuning test's per-repeat alpha; 0.05 for the rest
+    (the responsiveness and reactivation rules state no level of their own; 0.05 is the level of
+    their ANOVA and rank-sum variants)."""
+    levels = dict.fromkeys(["responsive", "reactivated", *MODEL_TESTS, *DECODING_TESTS], 0.05)
+    levels["axis-tuned"] = levels["axis-tuned beyond category"] = params.axis.alpha
+    return levels
+
+
+def default_rules(params: AnalysisParams) -> dict[str, str]:
+    """The rule each call uses by default in this config."""
+    return {"responsive": params.screening.responsive_rule, "reactivated": params.reactivation.rule}
+
+
+def exact_interval(k: int, n: int) -> tuple[float, float]:
+    """Clopper-Pearson 95% interval of a binomial proportion k / n (NaNs when n is 0)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defaults: Mapping[str, str],
+                      simulated: bool = True) -> pd.DataFrame:
+    """Per call, rule and scenario: false-positive rate over the null replicates with its exact 95%
+    interval, power over the planted ones with its interval, the nominal level, and the verdict:
+    `holds` when the interval does not lie above the nominal level, `exceeds` when it does,
+    `untested` without null replicates."""
+    rows = []
+    for (call, rule, scenario), part in outcomes.groupby(["call", "rule", "scenario"], sort=False):
+        null, planted = part[part.truth == "null"], part[part.truth == "planted"]
+        k, n = int(null.called.sum()), len(null)
+        kp, m = int(planted.called.sum()), len(planted)
+        low, high = exact_interval(k, n)
+        plow, phigh = exact_interval(kp, m)
+        level = levels[call]
+        verdict = "untested" if n == 0 else ("exceeds" if low > level else "holds")
+        rows.append(dict(call=call, rule=rule, default=defaults.get(call, rule) == rule, scenario=scenario,
+                         nominal=level, n_null=n, false_positives=k, fpr=k / n if n else np.nan, fpr_low=low,
+                         fpr_high=high, n_planted=m, power=kp / m if m else np.nan, power_low=plow,
+                         power_high=phigh, verdict=verdict, n_seeds=part.seed.nunique(), simulated=simulated))
+    table = pd.DataFrame(rows)
+    order = {s: i for i, s in enumerate(SCENARIOS)}
+    return table.sort_values(["call", "rule", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
+                             kind="stable").reset_index(drop=True)
+
+
+def analysis_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config sections AnalysisParams reads, as a rule passes them."""
+    return {k: config[k] for k in ("areas", "qc", "alignment", "screening", "axis", "reactivation", "imagery",
+                                   "models")}

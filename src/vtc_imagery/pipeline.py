@@ -1,0 +1,120 @@
+"""The per-session and cohort stages chained in memory, with the parameters the rules use.
+
+The rules run each stage as its own job (scripts/*.py); the calibration suite runs many small
+cohorts and chains the same stage functions here, so that a calibrated call is exactly the call
+the workflow makes: the stage functions are the ones the rule scripts call, and `AnalysisParams`
+is built from the same config sections the rules pass as params.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import axis as ax
+from .imagery import ImageryParams, SessionTables, imagery_session, population_tables
+from .imagery_decoding import ImageryDecodingParams, session_decoding_table
+from .models import fit_model, imagery_objects_data
+from .nwb.read import AreaPatterns, read_session
+from .objects import ObjectSpaceFile
+from .perception import AxisParams, axis_model_session, unit_table
+from .reactivation import ReactivationParams
+from .screening import ScreeningParams, screen_session
+from .tables import alignment_windows, session_tables
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Every stage's parameters, from the validated config (the sections the rules pass)."""
+
+    areas: AreaPatterns
+    isi_threshold_s: float
+    windows: dict[str, tuple[float, float]]
+    screening: ScreeningParams
+    axis: AxisParams
+    reactivation: ReactivationParams
+    imagery: ImageryParams
+    imagery_decoding: ImageryDecodingParams
+    population: str  # imagery.population: which units the imagery models are fitted to
+    models: Mapping[str, Mapping[str, Any]]  # models.<name> specs (M1, M2, ...)
+    optimizers: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AnalysisParams:
+        """From a config with the sections areas, qc, alignment, screening, axis, reactivation,
+        imagery and models (each as validated against the schema)."""
+        models = config["models"]
+        return cls(areas=AreaPatterns.from_config(config["areas"]),
+                   isi_threshold_s=config["qc"]["isi_threshold_ms"] / 1000.0,
+                   windows=alignment_windows(config["alignment"]),
+                   screening=ScreeningParams.from_config(config["screening"]),
+                   axis=AxisParams.from_config(config["axis"]),
+                   reactivation=ReactivationParams.from_config(config["reactivation"]),
+                   imagery=ImageryParams.from_config(config["imagery"]),
+                   imagery_decoding=ImageryDecodingParams.from_config(config["imagery"]),
+                   population=config["imagery"]["population"],
+                   models={k: v for k, v in models.items() if isinstance(v, Mapping)},
+                   optimizers=tuple(models["optimizers"]))
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """One session through every per-session stage (the tables the rules write)."""
+
+    units: pd.DataFrame  # recorded units with their screening and axis-model columns (perception.unit_table)
+    imagery_units: pd.DataFrame  # imagery_units rule's units table (empty without imagery trials)
+    imagery_objects: pd.DataFrame  # ... its per-object table
+    decoding: pd.DataFrame  # imagery_decoding rule's row (empty without imagery or < 2 units)
+
+
+def analyse_session(nwb: str | Path, session: str, objects: ObjectSpaceFile, params: AnalysisParams,
+                    decode: bool = True) -> SessionResult:
+    """Read one session's NWB file and run nwb_to_tables, screening_units, axis_model,
+    imagery_units and (unless `decode` is false) imagery_decoding on it, in memory, with one worker."""
+    units, trials, spikes = session_tables(read_session(nwb), session, params.areas, params.isi_threshold_s,
+                                           params.windows)
+    screening, responses, counts = screen_session(units, trials, spikes, params.screening)
+    axis = axis_model_session(responses, counts, objects, params.axis, session, workers=1)
+    table = unit_table(units, screening, axis)
+    empty = pd.DataFrame()
+    if not (trials.stim_phase == "imagery").any():
+        return SessionResult(table, empty, empty, empty)
+    scaled = pd.DataFrame(ax.scale_features(objects.features), index=objects.stim_id)
+    imagery = imagery_session(SessionTables(units, trials, spikes, screening, responses, axis), scaled,
+                              params.reactivation, params.imagery)
+    if not decode:
+        return SessionResult(table, imagery.units, imagery.objects, empty)
+    decoding = session_decoding_table(session, table, imagery.cues, counts, trials,
+                                      pd.DataFrame(objects.features, index=objects.stim_id), params.imagery_decoding)
+    return SessionResult(table, imagery.units, imagery.objects, decoding)
+
+
+def imagery_model_tests(results: list[SessionResult], params: AnalysisParams,
+                        tests: Mapping[str, tuple[str, str]]) -> dict[str, float]:
+    """The p-value of each named test (name -> (model, term)) of the imagery mixed models over a
+    cohort's sessions, as the mixed_model rule fits them (imagery_population's per-object table,
+    the configured population): the model's own test for its test term, and for another term
+    the p of its row in the same fit's coefficient table (what a reader of the table uses). NaN
+    where the model cannot be fitted (fewer than 3 units)."""
+    units = pd.concat([r.units for r in results], ignore_index=True)
+    imagery = [r for r in results if len(r.imagery_units)]
+    out = dict.fromkeys(tests, float("nan"))
+    if not imagery:
+        return out
+    _, objects = population_tables(units, pd.concat([r.imagery_units for r in imagery], ignore_index=True),
+                                   pd.concat([r.imagery_objects for r in imagery], ignore_index=True))
+    data = imagery_objects_data(objects, params.population)
+    if data.unit.nunique() < 3:
+        return out
+    fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
+    for name, (model, term) in tests.items():
+        fit = fits[model]
+        if term == params.models[model]["test_term"]:
+            out[name] = float(fit.record["p_value"])
+        else:
+            out[name] = float(fit.coefficients.set_index("term").loc[term, "p"])
+    return out

@@ -1,0 +1,180 @@
+"""The calibration suite: scenarios, the verdict of its table, and that it analyses cohorts as the rules do."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from vtc_imagery.calibration import (
+    NUISANCE_OFF,
+    SCENARIOS,
+    calibration_table,
+    cohort_profile,
+    exact_interval,
+    kind_applies,
+    scenario_realism,
+)
+from vtc_imagery.simulate.realism import Realism
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def outcomes(call: str, null_hits: int, n_null: int, planted_hits: int = 0, n_planted: int = 0,
+             scenario: str = "realistic") -> pd.DataFrame:
+    truth = ["null"] * n_null + ["planted"] * n_planted
+    called = [True] * null_hits + [False] * (n_null - null_hits) + [True] * planted_hits + \
+        [False] * (n_planted - planted_hits)
+    return pd.DataFrame(dict(scenario=scenario, kind="planted", seed=1, call=call, rule="r",
+                             replicate=[str(i) for i in range(len(truth))], truth=truth, called=called))
+
+
+def test_each_scenario_keeps_its_own_nuisances_and_switches_the_others_off():
+    run = Realism(isi_cv=0.7, trial_gain_cv=0.5, drift_amplitude=0.3, patient_fidelity_sd=0.2)
+    for name, own in SCENARIOS.items():
+        realism = scenario_realism(name, run)
+        assert realism.enabled
+        for key, off in NUISANCE_OFF.items():
+            assert getattr(realism, key) == (getattr(run, key) if key in own else off), (name, key)
+        # tuning and imagery noise are not nuisances: every scenario keeps the run's
+        assert realism.imagery_noise == run.imagery_noise and realism.category_weight == run.category_weight
+
+
+def test_the_realistic_scenario_is_the_run_with_every_nuisance_on():
+    run = Realism(burst_probability=0.1)
+    assert scenario_realism("realistic", run) == run
+    assert set(SCENARIOS["realistic"]) == set(NUISANCE_OFF) <= {f.name for f in fields(Realism)}
+
+
+def test_an_unknown_scenario_is_refused_by_name():
+    with pytest.raises(ValueError, match="'noisy'"):
+        scenario_realism("noisy", Realism())
+
+
+def test_the_null_cohorts_plant_no_effect_where_they_are_the_null():
+    run = Realism()
+    assert cohort_profile("calibration", "no_tuning", run).null_tuning
+    quiet = cohort_profile("calibration", "no_imagery_signal", run).realism
+    assert quiet.imagery_fidelity == 0 and quiet.patient_fidelity_sd == 0 and quiet.imagery_noise == 0
+    slopes = cohort_profile("calibration", "patient_slopes", run).realism
+    assert slopes.imagery_fidelity == 0 and slopes.patient_fidelity_sd == run.patient_fidelity_sd > 0
+    assert not kind_applies("patient_slopes", "poisson", run) and kind_applies("patient_slopes", "realistic", run)
+
+
+def test_the_exact_interval_is_clopper_pearson():
+    low, high = exact_interval(5, 100)
+    assert low == pytest.approx(0.016431, abs=1e-6) and high == pytest.approx(0.112835, abs=1e-6)
+    assert exact_interval(0, 20)[0] == 0.0 and np.isnan(exact_interval(0, 0)[0])
+
+
+def test_a_false_positive_rate_significantly_above_nominal_exceeds_and_one_at_nominal_holds():
+    table = calibration_table(pd.concat([outcomes("responsive", 30, 200), outcomes("reactivated", 10, 200)]),
+                              {"responsive": 0.05, "reactivated": 0.05}, {})
+    verdict = table.set_index("call").verdict
+    assert verdict["responsive"] == "exceeds"  # 15%: interval 10-21%
+    assert verdict["reactivated"] == "holds"  # 5%: the interval brackets the level
+
+
+def test_power_comes_from_planted_replicates_only():
+    row = calibration_table(outcomes("axis-tuned", 1, 100, 45, 50), {"axis-tuned": 0.01}, {}).iloc[0]
+    assert row.power == pytest.approx(0.9) and row.n_planted == 50 and row.fpr == pytest.approx(0.01)
+    assert row.power_low < 0.9 < row.power_high and bool(row.simulated)
+
+
+def test_a_call_without_null_replicates_is_untested():
+    row = calibration_table(outcomes("M2 viewing", 0, 0, 3, 3), {"M2 viewing": 0.05}, {}).iloc[0]
+    assert row.verdict == "untested" and np.isnan(row.fpr)
+
+
+def test_the_default_rule_is_marked_and_the_others_reported_beside_it():
+    both = pd.concat([outcomes("reactivated", 1, 50).assign(rule="ranksum"),
+                      outcomes("reactivated", 50, 50).assign(rule="poisson_burst")])
+    table = calibration_table(both, {"reactivated": 0.05}, {"reactivated": "ranksum"}).set_index("rule")
+    assert bool(table.default["ranksum"]) and not bool(table.default["poisson_burst"])
+
+
+def test_the_calibration_analyses_sessions_with_the_rules_stage_functions():
+    # one entry point per stage: the rule scripts and pipeline.analyse_session call the same functions
+    called = {"screening_units.py": "screen_session", "axis_model.py": "axis_model_session",
+              "imagery_units.py": "imagery_session", "imagery_decoding.py": "session_decoding_table",
+              "nwb_to_tables.py": "session_tables"}
+    pipeline = ast.parse((REPO / "src/vtc_imagery/pipeline.py").read_text())
+    pipeline_calls = {n.func.id for n in ast.walk(pipeline) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    for script, function in called.items():
+        tree = ast.parse((REPO / "scripts" / script).read_text())
+        names = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        assert function in names and function in pipeline_calls, (script, function)
+
+
+# The fast subset: the unit-level calls under every scenario, one cohort of each kind that holds their
+# nulls, analysed with the repository's config (as the rules analyse). The full suite is `snakemake calibrate`.
+FAST_SEED = 2000
+POWER_FLOOR = 0.5  # a call that finds fewer than half the planted units cannot reproduce the paper's counts
+
+
+def _fast_cohort(args):
+    from vtc_imagery.calibration import analysis_config, run_cohort
+    from vtc_imagery.config import load_schema, validate_config
+    from vtc_imagery.pipeline import AnalysisParams
+    from vtc_imagery.simulate.realism import realism_from_config
+
+    scenario, kind = args
+    config = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()),
+                             load_schema(REPO / "schemas/config.schema.yaml"))
+    return run_cohort(scenario, kind, FAST_SEED, "calibration", realism_from_config({**config["simulation"],
+                                                                                      "realism": True}),
+                      AnalysisParams.from_config(analysis_config(config)), unit_calls_only=True)
+
+
+@pytest.fixture(scope="module")
+def fast_calibration() -> pd.DataFrame:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from vtc_imagery.calibration import default_rules, nominal_levels
+
+    jobs = [(s, k) for s in SCENARIOS for k in ("planted", "no_tuning")]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        table = pd.concat(list(pool.map(_fast_cohort, jobs)), ignore_index=True)
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    levels = {"responsive": 0.05, "reactivated": 0.05, "axis-tuned": config["axis"]["alpha"],
+              "axis-tuned beyond category": config["axis"]["alpha"]}
+    defaults = {"responsive": config["screening"]["responsive_rule"], "reactivated": config["reactivation"]["rule"]}
+    assert levels == {k: v for k, v in nominal_levels(_params()).items() if k in levels}
+    assert defaults == default_rules(_params())
+    return calibration_table(table, levels, defaults)
+
+
+def _params():
+    from vtc_imagery.calibration import analysis_config
+    from vtc_imagery.config import load_schema, validate_config
+    from vtc_imagery.pipeline import AnalysisParams
+
+    config = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()),
+                             load_schema(REPO / "schemas/config.schema.yaml"))
+    return AnalysisParams.from_config(analysis_config(config))
+
+
+def _default_row(table: pd.DataFrame, call: str, scenario: str) -> pd.Series:
+    rows = table[(table.call == call) & (table.scenario == scenario) & table.default]
+    assert len(rows) == 1, (call, scenario)
+    return rows.iloc[0]
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("call", ["responsive", "axis-tuned", "reactivated"])
+def test_the_default_call_holds_its_false_positive_rate_in_every_scenario(fast_calibration, call, scenario):
+    row = _default_row(fast_calibration, call, scenario)
+    assert row.n_null >= 15, "too few null replicates to judge"
+    assert row.fpr_low <= row.nominal, f"{call} [{row.rule}]: {row.false_positives}/{row.n_null} under {scenario}"
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("call", ["responsive", "axis-tuned", "reactivated"])
+def test_the_default_call_finds_most_planted_units_in_every_scenario(fast_calibration, call, scenario):
+    row = _default_row(fast_calibration, call, scenario)
+    assert row.n_planted >= 10 and row.power >= POWER_FLOOR, f"{call} [{row.rule}] power {row.power:.2f}"
