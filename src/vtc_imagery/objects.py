@@ -54,3 +54,23 @@ def read_object_space(path: str | Path) -> ObjectSpaceFile:
         raise
     except Exception as exc:
         raise InputDataError(f"{path}: cannot be read as an object-space file ({type(exc).__name__}: {exc})") from exc
+
+
+def stimulus_ids(path: str | Path):
+    """The screening-object and synthetic-stimulus ids of an object-space file (nwb.read.StimulusIds),
+    read alone: the NWB reader checks each trial's stim_id against them."""
+    from .nwb.read import StimulusIds
+
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError(f"{path}: object-space file not found (config key 'object_space')")
+    try:
+        with h5py.File(path, "r") as f:
+            if "stim_id" not in f:
+                raise InputDataError(f"{path}: object-space file lacks the dataset 'stim_id'")
+            synthetic = f["synthetic/stim_id"][:] if "synthetic/stim_id" in f else np.array([], np.int64)
+            return StimulusIds(f["stim_id"][:].astype(np.int64), np.asarray(synthetic, dtype=np.int64))
+    except InputDataError:
+        raise
+    except Exception as exc:
+        raise InputDataError(f"{path}: cannot be read as an object-space file ({type(exc).__name__}: {exc})") from exc
