@@ -58,7 +58,8 @@ rule download_dandi:
         protected(f"{DANDI_DIR}/{{session}}.nwb"),
     log:
         "logs/download_dandi/{session}.log",
-    retries: 2
+    # No retries: the dandi client retries transient failures itself, and an unreachable archive or a
+    # digest mismatch would only fail again.
     conda:
         "../envs/nwb.yaml"
     params:
