@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from vtc_imagery.io import write_parquet_atomic, write_tsv_atomic
+from vtc_imagery.availability import decoding_unavailable
+from vtc_imagery.io import not_available, write_parquet_atomic, write_tsv_atomic
 from vtc_imagery.objects import read_object_space
 from vtc_imagery.perception import DecodingParams, decode_objects, tuned_population
 from vtc_imagery.runner import run_rule
@@ -13,6 +14,12 @@ def main(smk):
     population = tuned_population(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.responses),
                                   objects.stim_id)
     p = DecodingParams.from_config(smk.params.decoding)
+    reason = decoding_unavailable(population, p.max_distractors)
+    if reason:
+        write_parquet_atomic(not_available(reason), smk.output.decoded)
+        write_tsv_atomic(not_available(reason), smk.output.identification, simulated=smk.params.simulated)
+        print(f"not available on this input: {reason}")
+        return
     identification, decoded = decode_objects(population, objects, p)
     write_parquet_atomic(decoded, smk.output.decoded)
     write_tsv_atomic(identification, smk.output.identification, simulated=smk.params.simulated)
