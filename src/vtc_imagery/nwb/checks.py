@@ -50,7 +50,7 @@ def check_spike_times(path: str, flat: np.ndarray, ends: np.ndarray, bounds: tup
     def fail(k: int, what: str) -> None:
         u = int(unit_of[k])
         first = int(ends[u - 1]) if u else 0
-        raise InputDataError(f"{path}: units table, row {u}: spike_times[{k - first}] = {flat[k]!r} {what}")
+        raise InputDataError(f"{path}: units table, row {u}: spike_times[{k - first}] = {float(flat[k])!r} {what}")
 
     bad = ~np.isfinite(flat)
     if bad.any():
@@ -64,7 +64,7 @@ def check_spike_times(path: str, flat: np.ndarray, ends: np.ndarray, bounds: tup
     step_down = np.flatnonzero(np.diff(flat) < 0) + 1
     step_down = step_down[unit_of[step_down] == unit_of[step_down - 1]]
     if len(step_down):
-        fail(int(step_down[0]), f"is earlier than the spike before it ({flat[step_down[0] - 1]!r}): spike times "
+        fail(int(step_down[0]), f"is earlier than the spike before it ({float(flat[step_down[0] - 1])!r}): spike times "
              "must ascend within a unit (corrupt spike data?)")
 
 
@@ -73,8 +73,8 @@ def check_trial_times(path: str, start_time: np.ndarray, stop_time: np.ndarray) 
     start in ascending order."""
 
     def fail(row: int, what: str) -> None:
-        raise InputDataError(f"{path}: trials table, row {row}: start_time {start_time[row]!r}, stop_time "
-                             f"{stop_time[row]!r}: {what}")
+        raise InputDataError(f"{path}: trials table, row {row}: start_time {float(start_time[row])!r}, stop_time "
+                             f"{float(stop_time[row])!r}: {what}")
 
     bad = ~(np.isfinite(start_time) & np.isfinite(stop_time))
     if bad.any():
@@ -87,8 +87,9 @@ def check_trial_times(path: str, start_time: np.ndarray, stop_time: np.ndarray) 
         fail(int(np.flatnonzero(reversed_)[0]), "stops before it starts")
     unordered = np.flatnonzero(np.diff(start_time) < 0)
     if len(unordered):
-        fail(int(unordered[0]) + 1, f"starts before the trial before it ({start_time[unordered[0]]!r}); trials must "
-             "be stored in time order")
+        previous = float(start_time[unordered[0]])
+        fail(int(unordered[0]) + 1, f"starts before the trial before it ({previous!r}); trials must be stored in time "
+             "order")
 
 
 def trial_phases(path: str, trials: pd.DataFrame, column: pd.Series | None, source: str, session_description: str,
@@ -112,14 +113,8 @@ def trial_phases(path: str, trials: pd.DataFrame, column: pd.Series | None, sour
             raise InputDataError(f"{path}: trials table, row {row}: stim_phase {phases[row]!r} is not one of "
                                  f"{list(PHASES)}")
         return phases
+    check_phase_source(path, source, session_description)
     missing = f"{path}: trials table: no 'stim_phase' column"
-    if session_description.split(":", 1)[0].strip().lower() == "imagery":
-        raise InputDataError(f"{missing}, and the session_description says it is an imagery session, whose "
-                             "encoding, distractor and imagery trials cannot be told apart without it; add the column")
-    if source == "column":
-        raise InputDataError(f"{missing}; set config key 'nwb.trial_phases' to 'screening' if the file holds "
-                             "screening trials only, or to 'object_space' to take each trial's phase from its "
-                             "stimulus (a screening object or a synthetic stimulus)")
     if source == "screening":
         return np.full(len(trials), "screening", dtype=object)
     if screening_ids is None:
@@ -136,6 +131,19 @@ def trial_phases(path: str, trials: pd.DataFrame, column: pd.Series | None, sour
                              f"{int(stim[row])} is neither a screening object nor a synthetic stimulus of the "
                              "object space")
     return phases.astype(object)
+
+
+def check_phase_source(path: str, source: str, session_description: str) -> None:
+    """For a file without trials.stim_phase: refuse it unless `source` (config nwb.trial_phases)
+    declares a mapping, and always when its session_description says it is an imagery session."""
+    missing = f"{path}: trials table: no 'stim_phase' column"
+    if session_description.split(":", 1)[0].strip().lower() == "imagery":
+        raise InputDataError(f"{missing}, and the session_description says it is an imagery session, whose "
+                             "encoding, distractor and imagery trials cannot be told apart without it; add the column")
+    if source == "column":
+        raise InputDataError(f"{missing}; set config key 'nwb.trial_phases' to 'screening' if the file holds "
+                             "screening trials only, or to 'object_space' to take each trial's phase from its "
+                             "stimulus (a screening object or a synthetic stimulus)")
 
 
 def check_stimuli(path: str, stim_id: np.ndarray, phases: Sequence[str], screening_ids: np.ndarray,

@@ -87,7 +87,8 @@ def read_session(path: str | Path, trial_phases: str = "column", stimuli: Stimul
     except InputDataError:
         raise
     except Exception as exc:  # h5py/hdmf raise many types for truncated or corrupt files
-        raise InputDataError(f"{label}: cannot be read as an NWB file ({type(exc).__name__}: {exc})") from exc
+        detail = " ".join(str(exc).split())  # one line, whatever h5py or hdmf put in theirs
+        raise InputDataError(f"{label}: cannot be read as an NWB file ({type(exc).__name__}: {detail})") from exc
 
 
 def _materialise(path: str, nwb, trial_phases: str, stimuli: StimulusIds | None) -> SessionContent:
@@ -168,6 +169,8 @@ def _trials(path: str, nwb, trial_phases: str, stimuli: StimulusIds | None) -> p
     for col in ("start_time", "stop_time"):
         if col not in df.columns:
             raise InputDataError(f"{path}: the trials table lacks the required column '{col}'")
+    if "stim_phase" not in df.columns:  # refused before the (slow) stimulus ids if there is no way to phases
+        checks.check_phase_source(path, trial_phases, str(nwb.session_description))
     out = pd.DataFrame({"start_time": df.start_time.to_numpy(np.float64),
                         "stop_time": df.stop_time.to_numpy(np.float64)})
     checks.check_trial_times(path, out.start_time.to_numpy(), out.stop_time.to_numpy())
