@@ -10,10 +10,9 @@ from vtc_imagery.runner import run_rule
 
 
 def main(smk):
-    objects = read_object_space(smk.input.object_space)
-    table = closed_loop_ramps(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.responses), objects,
-                              smk.params.min_axis_cosine)
-    reason = closed_loop_unavailable(objects.synthetic, table)
+    objects, responses = read_object_space(smk.input.object_space), pd.read_parquet(smk.input.responses)
+    table = closed_loop_ramps(pd.read_parquet(smk.input.units), responses, objects, smk.params.min_axis_cosine)
+    reason = closed_loop_unavailable(responses, objects.synthetic, table)
     write_tsv_atomic(not_available(reason) if reason else table, smk.output[0], simulated=smk.params.simulated)
     if reason:
         print(f"not available on this input: {reason}")

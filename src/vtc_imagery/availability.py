@@ -29,13 +29,16 @@ def decoding_unavailable(population: pd.DataFrame, max_distractors: int) -> str 
     return None
 
 
-def closed_loop_unavailable(synthetic: pd.DataFrame, table: pd.DataFrame) -> str | None:
-    """For the closed-loop ramps: no synthetic stimuli in the object space (no closed-loop session),
-    or no axis-tuned unit that saw them."""
+def closed_loop_unavailable(responses: pd.DataFrame, synthetic: pd.DataFrame, table: pd.DataFrame) -> str | None:
+    """For the closed-loop ramps (`table`): no session with synthetic-stimulus trials (`responses`,
+    the cohort's per-image responses, has no stim_phase 'synthetic' row), no synthetic stimuli in
+    the object space, or no axis-tuned unit recorded in a closed-loop session."""
+    if not (responses.stim_phase == "synthetic").any():
+        return "no session has closed-loop (synthetic-stimulus) trials"
     if synthetic.empty:
-        return "no closed-loop session (the object space has no synthetic stimuli)"
+        return "the object space has no synthetic stimuli (config key 'object_space')"
     if table.empty:
-        return "no axis-tuned unit was recorded in a closed-loop session with synthetic stimuli"
+        return "no axis-tuned unit was recorded in a closed-loop session"
     return None
 
 
