@@ -32,9 +32,9 @@ from vtc_imagery.errors import ConfigError, InputDataError
 from vtc_imagery.imagery import imagery_availability, population_tables
 from vtc_imagery.io import NOT_AVAILABLE, unavailable_reason
 from vtc_imagery.models import fit_binomial_mixed, model_data, model_outputs
-from vtc_imagery.nwb.read import StimulusIds, marks_itself_synthetic, read_session
+from vtc_imagery.nwb.read import marks_itself_synthetic, read_session
 from vtc_imagery.nwb.write import write_session_nwb
-from vtc_imagery.objects import read_object_space, stimulus_ids
+from vtc_imagery.objects import StimulusIds, read_object_space, stimulus_ids
 from vtc_imagery.perception import selection_funnel
 from vtc_imagery.pipeline import AnalysisParams, analyse_session
 from vtc_imagery.screening import screen_session

@@ -14,6 +14,14 @@ from .errors import InputDataError
 
 
 @dataclass(frozen=True)
+class StimulusIds:
+    """The stimulus ids an object space knows: its screening objects and its synthetic stimuli."""
+
+    screening: np.ndarray  # (n_objects,) int
+    synthetic: np.ndarray  # (n_synthetic,) int; empty without closed-loop stimuli
+
+
+@dataclass(frozen=True)
 class ObjectSpaceFile:
     stim_id: np.ndarray  # (n_objects,) 1-based ids of the screening objects
     features: np.ndarray  # (n_objects, n_dims)
@@ -56,11 +64,9 @@ def read_object_space(path: str | Path) -> ObjectSpaceFile:
         raise InputDataError(f"{path}: cannot be read as an object-space file ({type(exc).__name__}: {exc})") from exc
 
 
-def stimulus_ids(path: str | Path):
-    """The screening-object and synthetic-stimulus ids of an object-space file (nwb.read.StimulusIds),
-    read alone: the NWB reader checks each trial's stim_id against them."""
-    from .nwb.read import StimulusIds
-
+def stimulus_ids(path: str | Path) -> StimulusIds:
+    """The screening-object and synthetic-stimulus ids of an object-space file, read alone: the NWB
+    reader checks each trial's stim_id against them."""
     path = Path(path)
     if not path.exists():
         raise InputDataError(f"{path}: object-space file not found (config key 'object_space')")

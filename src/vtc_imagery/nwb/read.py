@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..categories import category_of
 from ..errors import InputDataError
+from ..objects import StimulusIds
 from ..selection import VTC
 from . import checks
 
@@ -47,14 +48,6 @@ class AreaPatterns:
         if re.search(self.right, location):
             return "R"
         return ""
-
-
-@dataclass(frozen=True)
-class StimulusIds:
-    """The stimulus ids an object space knows: its screening objects and its synthetic stimuli."""
-
-    screening: np.ndarray  # (n_objects,) int
-    synthetic: np.ndarray  # (n_synthetic,) int; empty without closed-loop stimuli
 
 
 @dataclass(frozen=True)
@@ -169,6 +162,9 @@ def _trials(path: str, nwb, trial_phases: str, stimuli: StimulusIds | None) -> p
     for col in ("start_time", "stop_time"):
         if col not in df.columns:
             raise InputDataError(f"{path}: the trials table lacks the required column '{col}'")
+    if "stim_id" not in df.columns and "StimulusPresentation" not in nwb.stimulus:
+        raise InputDataError(f"{path}: the trials table lacks the required column 'stim_id' and the file has "
+                             "no /stimulus/presentation/StimulusPresentation to take it from")
     if "stim_phase" not in df.columns:  # refused before the (slow) stimulus ids if there is no way to phases
         checks.check_phase_source(path, trial_phases, str(nwb.session_description))
     out = pd.DataFrame({"start_time": df.start_time.to_numpy(np.float64),
@@ -176,7 +172,7 @@ def _trials(path: str, nwb, trial_phases: str, stimuli: StimulusIds | None) -> p
     checks.check_trial_times(path, out.start_time.to_numpy(), out.stop_time.to_numpy())
     if "stim_id" in df.columns:
         out["stim_id"] = df.stim_id.to_numpy(np.int64)
-    elif "StimulusPresentation" in nwb.stimulus:
+    else:
         # 000469 layout: 0-based indices into order_of_images; names carry the picture id (gaps allowed).
         series = nwb.stimulus["StimulusPresentation"]
         names = [im.name for im in series.indexed_images.order_of_images.data[:]]
@@ -185,9 +181,6 @@ def _trials(path: str, nwb, trial_phases: str, stimuli: StimulusIds | None) -> p
             raise InputDataError(f"{path}: StimulusPresentation has {len(idx)} entries but the trials table "
                                  f"has {len(out)} rows")
         out["stim_id"] = [int(names[k].rsplit("_", 1)[-1]) for k in idx]
-    else:
-        raise InputDataError(f"{path}: the trials table lacks the required column 'stim_id' and the file has "
-                             "no /stimulus/presentation/StimulusPresentation to take it from")
     out["stim_category"] = (df.stim_category.astype(str).to_numpy() if "stim_category" in df.columns
                             else category_of(out.stim_id.to_numpy()))
     screening_ids = stimuli.screening if stimuli is not None else None
