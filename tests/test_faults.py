@@ -402,6 +402,17 @@ def test_distractors_beyond_the_objects_the_units_saw_are_named_at_run_time():
     assert decoding_unavailable(population.iloc[:, :1], 5).startswith("1 axis-tuned VTC unit(s)")
 
 
+@pytest.mark.parametrize("suffix, sep, hint", [(".csv", ";", "semicolon-separated"), (".tsv", ",", "comma-separated")])
+def test_a_summary_table_with_the_wrong_delimiter_gets_a_hint(tmp_path, suffix, sep, hint):
+    from vtc_imagery.models import IMAGERY_COLUMNS, read_imagery_table
+
+    path = tmp_path / f"summary{suffix}"
+    pd.DataFrame([dict.fromkeys(IMAGERY_COLUMNS, 1)]).to_csv(path, sep=sep, index=False)
+    with pytest.raises(InputDataError) as err:
+        read_imagery_table(str(path))
+    assert _message(err).startswith(f"{path}: the imagery summary table lacks the column(s)") and hint in str(err.value)
+
+
 # --- an unreachable archive, on 127.0.0.1 only --------------------------------------------------
 
 @pytest.fixture
