@@ -78,8 +78,9 @@ rule model_comparison:
 
 
 rule decoding:
-    """Leave-one-out decoding of the object features from the axis-tuned pseudo-population, and
-    identification of each object among 1..k random distractors."""
+    """Leave-one-out decoding of the object features from the axis-tuned pseudo-population (units
+    called axis-tuned without the decoded images, in folds), and identification of each object among
+    1..k random distractors."""
     input:
         units=rules.population.output.units,
         responses=rules.population.output.responses,
@@ -102,6 +103,7 @@ rule decoding:
     params:
         simulated=SIMULATED,
         decoding=stage_config(config["decoding"], DecodingParams),
+        axis_test=stage_config(config["axis"], AxisTestParams),
     script:
         "../scripts/decoding.py"
 

@@ -6,7 +6,7 @@ from vtc_imagery.errors import ConfigError, InputDataError
 from vtc_imagery.imagery import ImageryParams, VisualCodeParams
 from vtc_imagery.imagery_decoding import ImageryDecodingParams
 from vtc_imagery.params import stage_config  # each stage gets only the config keys its parameter object has
-from vtc_imagery.perception import AxisParams, DecodingParams
+from vtc_imagery.perception import AxisParams, AxisTestParams, DecodingParams
 from vtc_imagery.provenance import provenance
 from vtc_imagery.reactivation import ReactivationParams
 from vtc_imagery.screening import ScreeningParams

@@ -38,11 +38,13 @@ rule imagery_units:
 
 
 rule imagery_decoding:
-    """Decode one session's imagined objects: linear SVM within imagery (k-fold, k = number of
-    objects, repeated; shuffled-label control), trained on viewing and tested on imagery, and
-    identification from decoded object features (ridge, leave one object out)."""
+    """Decode one session's imagined objects: linear SVM within imagery (leave one recall trial
+    out, or the authors' stratified k-fold), trained on viewing and tested on imagery, each with a
+    permutation test whose null permutes the pairs over recall trials; and identification from
+    decoded object features (ridge, leave one object out)."""
     input:
         units=rules.nwb_to_tables.output.units,
+        trials=rules.nwb_to_tables.output.trials,
         cues=rules.imagery_units.output.cues,
         screening=rules.screening_units.output.units,
         counts=rules.screening_units.output.counts,

@@ -1,4 +1,5 @@
-"""Rule imagery_decoding: decode a session's imagined objects within imagery and from viewing."""
+"""Rule imagery_decoding: decode a session's imagined objects within imagery and from viewing, with
+permutation tests that keep the recall trials (pairings) together."""
 
 import pandas as pd
 
@@ -14,6 +15,7 @@ def main(smk):
     units = unit_table(pd.read_parquet(i.units), pd.read_parquet(i.screening), pd.read_parquet(i.axis))
     objects = read_object_space(i.object_space)
     table = session_decoding_table(smk.wildcards.session, units, pd.read_parquet(i.cues), pd.read_parquet(i.counts),
+                                   pd.read_parquet(i.trials),
                                    pd.DataFrame(objects.features, index=objects.stim_id),
                                    ImageryDecodingParams.from_config(smk.params.imagery))
     write_tsv_atomic(table, smk.output[0], simulated=smk.params.simulated)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from vtc_imagery.calibration import (
     NUISANCE_OFF,
@@ -108,3 +109,72 @@ def test_the_calibration_analyses_sessions_with_the_rules_stage_functions():
         tree = ast.parse((REPO / "scripts" / script).read_text())
         names = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         assert function in names and function in pipeline_calls, (script, function)
+
+
+# The fast subset: the unit-level calls under every scenario, one cohort of each kind that holds their
+# nulls, analysed with the repository's config (as the rules analyse). The full suite is `snakemake calibrate`.
+FAST_SEED = 2000
+POWER_FLOOR = 0.5  # a call that finds fewer than half the planted units cannot reproduce the paper's counts
+
+
+def _fast_cohort(args):
+    from vtc_imagery.calibration import analysis_config, run_cohort
+    from vtc_imagery.config import load_schema, validate_config
+    from vtc_imagery.pipeline import AnalysisParams
+    from vtc_imagery.simulate.realism import realism_from_config
+
+    scenario, kind = args
+    config = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()),
+                             load_schema(REPO / "schemas/config.schema.yaml"))
+    return run_cohort(scenario, kind, FAST_SEED, "calibration", realism_from_config({**config["simulation"],
+                                                                                      "realism": True}),
+                      AnalysisParams.from_config(analysis_config(config)), unit_calls_only=True)
+
+
+@pytest.fixture(scope="module")
+def fast_calibration() -> pd.DataFrame:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from vtc_imagery.calibration import default_rules, nominal_levels
+
+    jobs = [(s, k) for s in SCENARIOS for k in ("planted", "no_tuning")]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        table = pd.concat(list(pool.map(_fast_cohort, jobs)), ignore_index=True)
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    levels = {"responsive": 0.05, "reactivated": 0.05, "axis-tuned": config["axis"]["alpha"],
+              "axis-tuned beyond category": config["axis"]["alpha"]}
+    defaults = {"responsive": config["screening"]["responsive_rule"], "reactivated": config["reactivation"]["rule"]}
+    assert levels == {k: v for k, v in nominal_levels(_params()).items() if k in levels}
+    assert defaults == default_rules(_params())
+    return calibration_table(table, levels, defaults)
+
+
+def _params():
+    from vtc_imagery.calibration import analysis_config
+    from vtc_imagery.config import load_schema, validate_config
+    from vtc_imagery.pipeline import AnalysisParams
+
+    config = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()),
+                             load_schema(REPO / "schemas/config.schema.yaml"))
+    return AnalysisParams.from_config(analysis_config(config))
+
+
+def _default_row(table: pd.DataFrame, call: str, scenario: str) -> pd.Series:
+    rows = table[(table.call == call) & (table.scenario == scenario) & table.default]
+    assert len(rows) == 1, (call, scenario)
+    return rows.iloc[0]
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("call", ["responsive", "axis-tuned", "reactivated"])
+def test_the_default_call_holds_its_false_positive_rate_in_every_scenario(fast_calibration, call, scenario):
+    row = _default_row(fast_calibration, call, scenario)
+    assert row.n_null >= 15, "too few null replicates to judge"
+    assert row.fpr_low <= row.nominal, f"{call} [{row.rule}]: {row.false_positives}/{row.n_null} under {scenario}"
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize("call", ["responsive", "axis-tuned", "reactivated"])
+def test_the_default_call_finds_most_planted_units_in_every_scenario(fast_calibration, call, scenario):
+    row = _default_row(fast_calibration, call, scenario)
+    assert row.n_planted >= 10 and row.power >= POWER_FLOOR, f"{call} [{row.rule}] power {row.power:.2f}"

@@ -396,10 +396,23 @@ def test_a_missing_input_file_is_named_with_its_config_key(schema, tmp_path, key
 def test_distractors_beyond_the_objects_the_units_saw_are_named_at_run_time():
     from vtc_imagery.availability import decoding_unavailable
 
-    population = pd.DataFrame(np.ones((30, 4)), index=np.arange(1, 31))  # 30 objects seen, 4 axis-tuned units
+    population = pd.DataFrame(np.ones((30, 4)), index=np.arange(1, 31))  # 30 objects seen by 4 responsive units
+    tuned = np.array([True, True, False, False])
     with pytest.raises(ConfigError, match=r"'decoding.max_distractors' \(50\) must be below the 30 objects"):
-        decoding_unavailable(population, 50)
-    assert decoding_unavailable(population.iloc[:, :1], 5).startswith("1 axis-tuned VTC unit(s)")
+        decoding_unavailable(population, tuned, "in_fold", 50)
+    assert decoding_unavailable(population, tuned, "in_fold", 5) is None
+
+
+@pytest.mark.parametrize("n_units, n_tuned, selection, reason", [
+    (1, 1, "in_fold", "1 responsive VTC unit(s) with a response to every object"),
+    (4, 1, "all_images", "1 axis-tuned VTC unit(s)"),
+])
+def test_decoding_from_too_few_units_is_not_available(n_units, n_tuned, selection, reason):
+    from vtc_imagery.availability import decoding_unavailable
+
+    population = pd.DataFrame(np.ones((30, n_units)), index=np.arange(1, 31))
+    tuned = np.arange(n_units) < n_tuned
+    assert decoding_unavailable(population, tuned, selection, 5).startswith(reason)
 
 
 @pytest.mark.parametrize("suffix, sep, hint", [(".csv", ";", "semicolon-separated"), (".tsv", ",", "comma-separated")])

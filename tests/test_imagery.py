@@ -14,9 +14,9 @@ from vtc_imagery.imagery import ImageryParams, SessionTables, imagery_session
 from vtc_imagery.imagery_decoding import (
     ImageryDecodingParams,
     decode_across_conditions,
-    decode_imagined_objects,
     decoding_session,
     imagined_feature_identification,
+    within_imagery_test,
 )
 from vtc_imagery.reactivation import (
     ReactivationParams,
@@ -120,10 +120,14 @@ def _population(rng, n_units=12, objects=6, trials=8, signal=1.5):
 def test_imagined_objects_are_decoded_above_chance_and_shuffled_labels_give_chance():
     # FIX matlab_code.md §4 item 3: labels stay aligned with trials; shuffling them gives chance.
     rates, labels, _ = _population(np.random.default_rng(0))
-    real = decode_imagined_objects(rates, labels, 1, replace(DECODING, decoding_repeats=10))
-    shuffled = decode_imagined_objects(rates, labels, 1, replace(DECODING, decoding_repeats=30), shuffle_labels=True)
-    assert real.mean() > 0.6
-    assert abs(shuffled.mean() - 1 / 6) < 0.06
+    # recall trial k: the first four cues of object k and the last four of object k + 1
+    pairings = np.where(np.arange(len(labels)) % 8 < 4, labels, (labels - 1) % 6)
+    for folds, null in (("stratified", "labels"), ("pairing", "pairings")):
+        result = within_imagery_test(rates, labels, pairings, replace(DECODING, decoding_folds=folds,
+                                                                      decoding_null=null, decoding_repeats=3,
+                                                                      decoding_permutations=19))
+        assert result["within_accuracy"] > 0.6 and result["within_p"] == 1 / 20
+        assert abs(result["shuffled_accuracy"] - 1 / 6) < 0.06
 
 
 def test_a_viewing_decoder_transfers_to_imagery_with_its_own_scale():
@@ -149,8 +153,9 @@ def test_chance_is_one_over_the_sessions_own_number_of_objects():
         for u in range(5):
             counts.append(dict(unit_id=f"u{u}", trial_index=1000 + trial, stim_id=obj,
                                count=rng.poisson(2 + obj * (u == 0))))
+    pairings = pd.Series(np.arange(64) % 8, index=np.arange(64))
     result = decoding_session(pd.DataFrame(rows), pd.DataFrame(counts), [f"u{u}" for u in range(5)], 266.6,
-                              replace(DECODING, seed=0, decoding_repeats=5))
+                              pairings, replace(DECODING, seed=0, decoding_permutations=5))
     assert result["chance"] == 1 / 8 and result["n_objects"] == 8
 
 
@@ -294,6 +299,7 @@ def test_a_session_with_fewer_than_two_decoding_units_gives_no_decoding_row():
 
     units = _decoding_session_units().assign(axis_tuned=[True, False, False, False])
     cues = pd.DataFrame(dict(unit_id=["u1", "u3"], trial_index=[0, 0], stim_id=[1, 1], imagery_rate_hz=[1.0, 2.0]))
-    table = session_decoding_table("s", units, cues, pd.DataFrame(), pd.DataFrame(), DECODING)
+    table = session_decoding_table("s", units, cues, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), DECODING)
     assert table.empty and table.columns.tolist() == DECODING_COLUMNS
-    assert session_decoding_table("s", units, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), DECODING).empty
+    assert session_decoding_table("s", units, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                                  DECODING).empty

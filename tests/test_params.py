@@ -14,7 +14,7 @@ from vtc_imagery.imagery import ImageryParams, VisualCodeParams
 from vtc_imagery.imagery_decoding import ImageryDecodingParams
 from vtc_imagery.nwb.read import AreaPatterns
 from vtc_imagery.params import stage_config
-from vtc_imagery.perception import AxisParams, DecodingParams
+from vtc_imagery.perception import AxisParams, AxisTestParams, DecodingParams
 from vtc_imagery.reactivation import ReactivationParams
 from vtc_imagery.screening import ScreeningParams
 
@@ -23,7 +23,7 @@ DEFAULTS = validate_config({}, load_schema(SCHEMA))
 
 STAGES = [(ScreeningParams, "screening"), (AxisParams, "axis"), (DecodingParams, "decoding"),
           (ReactivationParams, "reactivation"), (ImageryParams, "imagery"), (ImageryDecodingParams, "imagery"),
-          (VisualCodeParams, "imagery")]
+          (VisualCodeParams, "imagery"), (AxisTestParams, "axis")]
 
 
 @pytest.mark.parametrize("params_class, section", STAGES)

@@ -7,24 +7,31 @@ Each function returns a reason (str) or None when the stage has what it needs.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from . import selection as sel
 from .errors import ConfigError
 
-# Fewer axis-tuned units than this leave the pseudo-population decoder nothing to combine.
+# Fewer units than this leave the pseudo-population decoder nothing to combine.
 MIN_DECODING_UNITS = 2
 
 
-def decoding_unavailable(population: pd.DataFrame, max_distractors: int) -> str | None:
-    """For the decoding of viewed objects from the pseudo-population (stim_id x unit_id): too few
-    axis-tuned units. Too few objects for config decoding.max_distractors is a config error, named."""
+def decoding_unavailable(population: pd.DataFrame, axis_tuned: np.ndarray, selection: str,
+                         max_distractors: int) -> str | None:
+    """For the decoding of viewed objects: too few candidate units (`population`, stim_id x unit_id:
+    the responsive VTC units with a response to every object), or with selection all_images too few
+    of them axis-tuned (`axis_tuned`, (n_units,) bool). Too few objects for config
+    decoding.max_distractors is a config error, named."""
     if population.shape[1] < MIN_DECODING_UNITS:
-        return (f"{population.shape[1]} axis-tuned VTC unit(s) with a response to every object; decoding needs at "
+        return (f"{population.shape[1]} responsive VTC unit(s) with a response to every object; decoding needs at "
                 f"least {MIN_DECODING_UNITS}")
+    n_tuned = int(np.count_nonzero(axis_tuned))
+    if selection == "all_images" and n_tuned < MIN_DECODING_UNITS:
+        return f"{n_tuned} axis-tuned VTC unit(s); decoding needs at least {MIN_DECODING_UNITS}"
     if max_distractors >= len(population):
         raise ConfigError(f"config key 'decoding.max_distractors' ({max_distractors}) must be below the "
-                          f"{len(population)} objects the axis-tuned units responded to (each object is identified "
+                          f"{len(population)} objects the units responded to (each object is identified "
                           "among distractors drawn from the others)")
     return None
 

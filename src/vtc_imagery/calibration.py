@@ -96,17 +96,20 @@ def sessions_needed(kind: str) -> tuple[str, ...]:
 
 
 def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Realism,
-               params: AnalysisParams, workdir: str | Path | None = None) -> pd.DataFrame:
+               params: AnalysisParams, workdir: str | Path | None = None,
+               unit_calls_only: bool = False) -> pd.DataFrame:
     """Simulate one calibration cohort, analyse it as the workflow does, and return its outcomes
-    (COLUMNS: one row per replicate of each call: unit, session or cohort; truth null|planted)."""
+    (COLUMNS: one row per replicate of each call: unit, session or cohort; truth null|planted).
+    `unit_calls_only` skips the imagery decoders and mixed models (the fast subset of the tests)."""
     cohort = cohort_profile(profile, kind, scenario_realism(scenario, simulation))
     plan = plan_cohort(cohort, seed)
     wanted = [s for s in cohort.sessions() if s.kind in sessions_needed(kind)]
     with TemporaryDirectory(dir=workdir) as tmp:
         simulate_cohort(cohort, seed, tmp, sessions=[s.name for s in wanted])
         objects = read_object_space(Path(tmp) / "object_space.h5")
-        results = [analyse_session(Path(tmp) / s.path, s.name, objects, params) for s in wanted]
-    rows = list(outcomes(kind, results, plan.units, params))
+        results = [analyse_session(Path(tmp) / s.path, s.name, objects, params, decode=not unit_calls_only)
+                   for s in wanted]
+    rows = list(outcomes(kind, results, plan.units, params, cohort_tests=not unit_calls_only))
     table = pd.DataFrame(rows, columns=COLUMNS[3:])
     table.insert(0, "seed", seed)
     table.insert(0, "kind", kind)
@@ -114,9 +117,10 @@ def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Re
     return table[COLUMNS]
 
 
-def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame,
-             params: AnalysisParams) -> Iterable[tuple[str, str, str, str, bool]]:
-    """(call, rule, replicate, truth, called) for every replicate this cohort kind informs."""
+def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, params: AnalysisParams,
+             cohort_tests: bool = True) -> Iterable[tuple[str, str, str, str, bool]]:
+    """(call, rule, replicate, truth, called) for every replicate this cohort kind informs; without
+    `cohort_tests`, only the unit-level calls."""
     units = pd.concat([r.units for r in results], ignore_index=True).merge(
         truth[["unit_id", "unit_type", "reactivated"]].rename(columns={"reactivated": "planted_reactivated"}),
         on="unit_id", how="left", validate="one_to_one")
@@ -146,7 +150,7 @@ def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame,
             for uid, c, planted in zip(calls.unit_id, calls[f"reactivated_{rule}"], calls.planted_reactivated,
                                        strict=True):
                 yield "reactivated", rule, uid, "planted" if planted else "null", bool(c)
-    if kind in ("planted", "no_imagery_signal", "patient_slopes"):
+    if cohort_tests and kind in ("planted", "no_imagery_signal", "patient_slopes"):
         truth_label = "planted" if kind == "planted" else "null"
         tests = {k: v for k, v in MODEL_TESTS.items() if not (kind == "planted" and k == "M1 orthogonal")}
         for name, p in imagery_model_tests(results, params, tests).items():

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import axis as ax
+
 
 def loo_decode_features(population: np.ndarray, features: np.ndarray) -> np.ndarray:
     """Leave-one-image-out OLS predictions of every feature from [population, 1], shape like features.
@@ -89,3 +91,65 @@ def reconstruct(decoded: np.ndarray, features: np.ndarray, database: np.ndarray)
     d_best = np.linalg.norm(database[best] - features, axis=1)
     return pd.DataFrame(dict(reconstruction=recon, best_possible=best, distance=d_recon, best_distance=d_best,
                              normalised_distance=d_recon / np.where(d_best > 0, d_best, np.nan)))
+
+
+def axis_tuning_pvalues_batched(responses: np.ndarray, scaled: np.ndarray, rng: np.random.Generator,
+                                n_shuffles: int, n_repeats: int, chunk: int = 10, batch: int = 100) -> np.ndarray:
+    """The axis model's shuffle test (axis.axis_tuning_pvalues) for many units at once: p of each
+    repeat for each unit, shape (n_repeats, n_units), from `responses` (n_images, n_units) and the
+    scaled features (n_images, n_dims). Every unit sees the same shuffles, drawn as the axis model
+    draws them for one unit, so a single unit gets exactly the axis model's p-values from the same
+    generator.
+
+    A shuffle pairs the features of image i with the response of image perm[i]; its STA for all
+    units at once is X[perm^-1]^T F, one (n_dims x n_images) x (n_images x n_units) product, and
+    C = X^T X and s = X^T 1 do not change under a permutation of the images.
+    """
+    f = responses - responses.mean(axis=0)
+    c, s, n = scaled.T @ scaled, scaled.sum(axis=0), len(scaled)
+    ff = (f**2).sum(axis=0)
+
+    def correlation(h: np.ndarray) -> np.ndarray:  # h (n_units, ..., n_dims) STAs -> (n_units, ...)
+        num = (h**2).sum(axis=-1)
+        var = (h * (h @ c)).sum(axis=-1) - (h @ s) ** 2 / n
+        den = np.sqrt(np.maximum(var, 0) * ff.reshape((-1,) + (1,) * (h.ndim - 2)))
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+    observed = correlation(f.T @ scaled)
+    exceed = np.empty((n_repeats * n_shuffles, f.shape[1]), dtype=bool)
+    for start in range(0, n_repeats, chunk):
+        stop = min(start + chunk, n_repeats)
+        perms = np.argsort(ax.draw_permutations(rng, (stop - start) * n_shuffles, n), axis=1)
+        for b in range(0, len(perms), batch):
+            shuffled = scaled[perms[b: b + batch]]  # (batch, n_images, n_dims): one gemm for all of them
+            h = (f.T @ shuffled.transpose(1, 0, 2).reshape(n, -1)).reshape(f.shape[1], len(shuffled), -1)
+            first = start * n_shuffles + b
+            exceed[first: first + len(shuffled)] = (correlation(h) > observed[:, None]).T
+    return exceed.reshape(n_repeats, n_shuffles, -1).mean(axis=1)
+
+
+def axis_tuned_in_training(responses: np.ndarray, features: np.ndarray, rng: np.random.Generator, n_shuffles: int,
+                           n_repeats: int, alpha: float, min_significant: int) -> np.ndarray:
+    """Which units (columns of `responses`, (n_images, n_units)) the axis model would call
+    axis-tuned from these images alone: features scaled over these images, the shuffle test
+    (axis_tuning_pvalues_batched) and p < alpha in at least `min_significant` of `n_repeats`
+    repeats. A unit with the same response to every image has no axis and is never called."""
+    p = axis_tuning_pvalues_batched(responses, ax.scale_features(features), rng, n_shuffles, n_repeats)
+    return ((p < alpha).sum(axis=0) >= min_significant) & (responses.std(axis=0) > 0)
+
+
+def loo_decode_with_selection_in_folds(population: np.ndarray, features: np.ndarray, folds: np.ndarray,
+                                       select) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-image-out decoding (loo_decode_features) of every image with units chosen without
+    it: images are split into `folds` (fold label per image, (n_images,)); for the images of fold k
+    the units are `select(population[train], features[train])` (a boolean mask over units) with train
+    the other folds' images, and the decoder is the usual leave-one-out fit on every other image.
+    Returns the decoded features (like `features`) and the number of units each image used."""
+    decoded = np.empty_like(features, dtype=float)
+    n_units = np.empty(len(features), dtype=np.int64)
+    for k in np.unique(folds):
+        held_out = folds == k
+        chosen = np.asarray(select(population[~held_out], features[~held_out]), dtype=bool)
+        decoded[held_out] = loo_decode_features(population[:, chosen], features)[held_out]
+        n_units[held_out] = chosen.sum()
+    return decoded, n_units

@@ -13,7 +13,14 @@ from scipy import stats
 from . import axis as ax
 from . import paper
 from . import selection as sel
-from .decoding import identification_accuracy, loo_decode_features, prune_database, reconstruct
+from .decoding import (
+    axis_tuned_in_training,
+    identification_accuracy,
+    loo_decode_features,
+    loo_decode_with_selection_in_folds,
+    prune_database,
+    reconstruct,
+)
 from .objects import ObjectSpaceFile
 from .params import StageParams
 from .rng import STREAM_AXIS_CONSISTENCY, STREAM_AXIS_TUNING, STREAM_EXPLAINABLE, STREAM_ORTHOGONAL_AXIS, unit_rng
@@ -36,6 +43,9 @@ class AxisParams(StageParams):
     seed: int
 
 
+SELECTIONS = ("in_fold", "all_images")  # config decoding.selection
+
+
 @dataclass(frozen=True)
 class DecodingParams(StageParams):
     """The keys of the `decoding:` config section the population decoding uses."""
@@ -43,6 +53,24 @@ class DecodingParams(StageParams):
     max_distractors: int  # identification among 1..max_distractors distractors
     draws: int  # random distractor draws per image and number of distractors
     seed: int
+    selection: str  # in_fold (axis-tuned units called without the decoded images) or all_images (the authors')
+    selection_folds: int  # folds of the images for the in-fold selection
+    selection_repeats: int  # repeats of the in-fold axis-tuning test (the axis model's shuffles per repeat)
+
+    def __post_init__(self):
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"unknown decoding selection {self.selection!r}; expected one of {SELECTIONS}")
+
+
+@dataclass(frozen=True)
+class AxisTestParams(StageParams):
+    """The keys of the `axis:` config section that define the axis-tuning call (the shuffle test),
+    for calling units axis-tuned again inside the decoding's folds."""
+
+    n_shuffles: int
+    n_repeats: int
+    alpha: float
+    min_significant: int
 
 
 @dataclass(frozen=True)
@@ -198,26 +226,58 @@ def model_comparison(units: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def tuned_population(units: pd.DataFrame, responses: pd.DataFrame, stim_ids: np.ndarray) -> pd.DataFrame:
-    """Screening responses of the axis-tuned VTC units, (stim_id x unit_id), for pseudo-population decoding."""
-    tuned = units.unit_id[sel.axis_tuned(units)]
-    matrix = response_matrix(responses[responses.unit_id.isin(tuned)], stim_ids)
-    return matrix.loc[:, matrix.notna().all(axis=0)]
+def candidate_population(units: pd.DataFrame, responses: pd.DataFrame,
+                         stim_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Screening responses of the responsive VTC units (the units the axis model tests), (stim_id x
+    unit_id), units with a response to every image, and which of them the axis model called
+    axis-tuned from all images, (n_units,) bool. Responsiveness is called from the responses alone,
+    never from the object features, so it cannot favour units that happen to match the features."""
+    candidates = units[sel.responsive(units)]
+    matrix = response_matrix(responses[responses.unit_id.isin(candidates.unit_id)], stim_ids)
+    matrix = matrix.loc[:, matrix.notna().all(axis=0)]
+    tuned = sel.axis_tuned(candidates.set_index("unit_id", drop=False).loc[matrix.columns]).to_numpy()
+    return matrix, tuned
 
 
-def decode_objects(population: pd.DataFrame, objects: ObjectSpaceFile,
-                   params: DecodingParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Leave-one-out decoding of the features from the pseudo-population (stim_id x unit), and
-    identification among 1..max_distractors distractors.
-    Returns (identification by k, per-image decoded features)."""
+def decode_objects(population: pd.DataFrame, axis_tuned: np.ndarray, objects: ObjectSpaceFile,
+                   params: DecodingParams, axis_test: AxisTestParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leave-one-out decoding of the features from the pseudo-population of axis-tuned units, and
+    identification among 1..max_distractors distractors. `population`: (stim_id x unit) responses of
+    the candidate units (candidate_population), `axis_tuned` the axis model's calls for them.
+    Returns (identification by k, per-image decoded features and the number of units decoding it).
+
+    DEPARTURE (selection: in_fold, the default): the authors decoded from the units called axis-
+    tuned with all images, so each held-out image had helped choose the units that decode it (by
+    its response and its features: the call is a test of their relation). Here the images are split
+    into `selection_folds` folds, and the images of each fold are decoded (leave one out, as before)
+    by the units called axis-tuned from the other folds' images alone, with the axis model's test
+    (its shuffles per repeat and level; `selection_repeats` repeats, of which the same fraction as
+    the axis model's min_significant / n_repeats must reach the level).
+    """
+    responses = population.to_numpy(float)
     features = objects.features_of(population.index.to_numpy())
-    decoded = loo_decode_features(population.to_numpy(), features)
-    ident = identification_accuracy(decoded, features, np.arange(1, params.max_distractors + 1),
-                                    np.random.default_rng(params.seed), params.draws)
-    ident["n_units"] = population.shape[1]
+    rng = np.random.default_rng(params.seed)
+    if params.selection == "in_fold":
+        folds = rng.permutation(len(features)) % params.selection_folds
+        needed = int(np.ceil(axis_test.min_significant / axis_test.n_repeats * params.selection_repeats - 1e-9))
+
+        def select(train_responses: np.ndarray, train_features: np.ndarray) -> np.ndarray:
+            return axis_tuned_in_training(train_responses, train_features, rng, axis_test.n_shuffles,
+                                          params.selection_repeats, axis_test.alpha, needed)
+
+        decoded, n_units = loo_decode_with_selection_in_folds(responses, features, folds, select)
+    else:
+        folds = np.zeros(len(features), dtype=np.int64)
+        decoded = loo_decode_features(responses[:, np.asarray(axis_tuned, dtype=bool)], features)
+        n_units = np.full(len(features), int(np.count_nonzero(axis_tuned)))
+    ident = identification_accuracy(decoded, features, np.arange(1, params.max_distractors + 1), rng, params.draws)
+    per_fold = pd.Series(n_units).groupby(folds).first()
+    ident["n_units"] = round(per_fold.mean())
+    ident["n_units_min"], ident["n_units_max"] = int(per_fold.min()), int(per_fold.max())
+    ident["selection"] = params.selection
     correlation = [np.corrcoef(d, f)[0, 1] for d, f in zip(decoded, features, strict=True)]
     per_image = pd.DataFrame(dict(stim_id=population.index.to_numpy(), decoded=list(decoded),
-                                  feature_correlation=correlation))
+                                  feature_correlation=correlation, n_units=n_units, fold=folds))
     return ident, per_image
 
 

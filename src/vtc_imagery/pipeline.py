@@ -71,9 +71,10 @@ class SessionResult:
     decoding: pd.DataFrame  # imagery_decoding rule's row (empty without imagery or < 2 units)
 
 
-def analyse_session(nwb: str | Path, session: str, objects: ObjectSpaceFile, params: AnalysisParams) -> SessionResult:
+def analyse_session(nwb: str | Path, session: str, objects: ObjectSpaceFile, params: AnalysisParams,
+                    decode: bool = True) -> SessionResult:
     """Read one session's NWB file and run nwb_to_tables, screening_units, axis_model,
-    imagery_units and imagery_decoding on it, in memory, with one worker."""
+    imagery_units and (unless `decode` is false) imagery_decoding on it, in memory, with one worker."""
     units, trials, spikes = session_tables(read_session(nwb), session, params.areas, params.isi_threshold_s,
                                            params.windows)
     screening, responses, counts = screen_session(units, trials, spikes, params.screening)
@@ -85,7 +86,9 @@ def analyse_session(nwb: str | Path, session: str, objects: ObjectSpaceFile, par
     scaled = pd.DataFrame(ax.scale_features(objects.features), index=objects.stim_id)
     imagery = imagery_session(SessionTables(units, trials, spikes, screening, responses, axis), scaled,
                               params.reactivation, params.imagery)
-    decoding = session_decoding_table(session, table, imagery.cues, counts,
+    if not decode:
+        return SessionResult(table, imagery.units, imagery.objects, empty)
+    decoding = session_decoding_table(session, table, imagery.cues, counts, trials,
                                       pd.DataFrame(objects.features, index=objects.stim_id), params.imagery_decoding)
     return SessionResult(table, imagery.units, imagery.objects, decoding)
 
