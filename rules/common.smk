@@ -10,7 +10,7 @@ from vtc_imagery.perception import AxisParams, AxisTestParams, DecodingParams
 from vtc_imagery.provenance import provenance
 from vtc_imagery.reactivation import ReactivationParams
 from vtc_imagery.screening import ScreeningParams
-from vtc_imagery.sessions import local_sources, session_inputs
+from vtc_imagery.sessions import local_sources, session_inputs, synthetic_sessions
 
 # The workflow's own files are found from this file's location, never from the working directory
 # or the including Snakefile's: the workflow also runs as a `module` of another workflow.
@@ -27,11 +27,20 @@ except (ConfigError, InputDataError) as exc:
 
 # Shown on the report's landing page (report/workflow.rst); not a setting, so added after validation.
 config["_provenance"] = provenance(WORKFLOW_DIR)
-SIMULATED = config["source"] == "synthetic"
+# Results are labelled SIMULATED when the data are: the virtual cohort, or files that say they are
+# simulated (the virtual cohort's files run as source local, say), whatever the source.
+SYNTHETIC_SESSIONS = [] if config["source"] == "synthetic" else synthetic_sessions(SESSIONS, LOCAL_SOURCES)
+if SYNTHETIC_SESSIONS:
+    logger.warning(
+        f"{len(SYNTHETIC_SESSIONS)} NWB file(s) mark themselves as synthetic (e.g. {SYNTHETIC_SESSIONS[0]}): "
+        "every result of this run is labelled SIMULATED."
+    )
+SYNTHETIC_SOURCE = config["source"] == "synthetic"  # the virtual cohort: simulated here, truth tables beside it
+SIMULATED = SYNTHETIC_SOURCE or bool(SYNTHETIC_SESSIONS)
 SYNTH_DIR = f"data/synthetic/{config['simulation']['profile']}"
 _dandi = config["dandi"]
 DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi["dandiset_id"] else "data/dandi/unset"
-OBJECT_SPACE = f"{SYNTH_DIR}/object_space.h5" if SIMULATED else config["object_space"]
+OBJECT_SPACE = f"{SYNTH_DIR}/object_space.h5" if SYNTHETIC_SOURCE else config["object_space"]
 # The mixed-effects models are the mappings under `models:` (the other keys are fit settings).
 MODELS = [name for name, spec in config["models"].items() if isinstance(spec, dict)]
 
@@ -82,7 +91,7 @@ def final_targets():
         *expand(rules.mixed_model.output.table, model=MODELS),
         *expand(rules.figure.output.html, figure=FIGURE_INPUTS),
     ]
-    if SIMULATED:
+    if SYNTHETIC_SOURCE:
         targets += [rules.validate_perception.output[0], rules.validate_imagery.output[0]]
     if config["calibration"]["enabled"]:
         targets += rules.calibration.output

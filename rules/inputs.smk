@@ -11,7 +11,7 @@ rule simulate_cohort:
     """Simulate the virtual cohort: one DANDI-layout NWB file per session, the object space, and the
     truth tables (SIMULATED; read only by tests and the summary report)."""
     output:
-        nwb=list(SESSIONS.values()) if SIMULATED else [],
+        nwb=list(SESSIONS.values()) if SYNTHETIC_SOURCE else [],
         object_space=f"{SYNTH_DIR}/object_space.h5",
         truth_units=f"{SYNTH_DIR}/truth/units.parquet",
         truth_sessions=f"{SYNTH_DIR}/truth/sessions.parquet",
@@ -58,7 +58,8 @@ rule download_dandi:
         protected(f"{DANDI_DIR}/{{session}}.nwb"),
     log:
         "logs/download_dandi/{session}.log",
-    retries: 2
+    # No retries: the dandi client retries transient failures itself, and an unreachable archive or a
+    # digest mismatch would only fail again.
     conda:
         "../envs/nwb.yaml"
     params:

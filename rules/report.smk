@@ -52,7 +52,7 @@ rule summary:
         notebook=NOTEBOOKS / "summary.ipynb",
         units=rules.recorded_units.output[0],
         trials=expand(rules.nwb_to_tables.output.trials, session=sorted(SESSIONS)),
-        truth=[f"{SYNTH_DIR}/truth/units.parquet"] if SIMULATED else [],
+        truth=[f"{SYNTH_DIR}/truth/units.parquet"] if SYNTHETIC_SOURCE else [],
         # without an object space there is no axis model, so no population or imagery tables
         population=[rules.population.output.units] if OBJECT_SPACE else [],
         responses=[rules.population.output.responses] if OBJECT_SPACE else [],

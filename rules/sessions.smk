@@ -6,6 +6,8 @@ rule nwb_to_tables:
     """Read one session's NWB file into units, trials and trial-aligned spikes (Parquet)."""
     input:
         nwb=lambda wc: SESSIONS[wc.session],
+        # every trial's stim_id is checked against the object space, when there is one
+        object_space=OBJECT_SPACE or [],
     output:
         units="results/sessions/{session}/units.parquet",
         trials="results/sessions/{session}/trials.parquet",
@@ -14,7 +16,6 @@ rule nwb_to_tables:
         "logs/nwb_to_tables/{session}.log",
     benchmark:
         "benchmarks/nwb_to_tables/{session}.tsv"
-    retries: 1
     conda:
         "../envs/nwb.yaml"
     resources:
@@ -24,6 +25,7 @@ rule nwb_to_tables:
         areas=config["areas"],
         isi_threshold_ms=config["qc"]["isi_threshold_ms"],
         alignment=config["alignment"],
+        trial_phases=config["nwb"]["trial_phases"],
     script:
         "../scripts/nwb_to_tables.py"
 

@@ -3,7 +3,8 @@ axis-tuned inside the folds by default), identification."""
 
 import pandas as pd
 
-from vtc_imagery.io import write_parquet_atomic, write_tsv_atomic
+from vtc_imagery.availability import decoding_unavailable
+from vtc_imagery.io import not_available, write_parquet_atomic, write_tsv_atomic
 from vtc_imagery.objects import read_object_space
 from vtc_imagery.perception import AxisTestParams, DecodingParams, candidate_population, decode_objects
 from vtc_imagery.runner import run_rule
@@ -14,6 +15,12 @@ def main(smk):
     population, axis_tuned = candidate_population(pd.read_parquet(smk.input.units),
                                                   pd.read_parquet(smk.input.responses), objects.stim_id)
     p = DecodingParams.from_config(smk.params.decoding)
+    reason = decoding_unavailable(population, axis_tuned, p.selection, p.max_distractors)
+    if reason:
+        write_parquet_atomic(not_available(reason), smk.output.decoded)
+        write_tsv_atomic(not_available(reason), smk.output.identification, simulated=smk.params.simulated)
+        print(f"not available on this input: {reason}")
+        return
     identification, decoded = decode_objects(population, axis_tuned, objects, p,
                                              AxisTestParams.from_config(smk.params.axis_test))
     write_parquet_atomic(decoded, smk.output.decoded)

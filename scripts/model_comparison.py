@@ -2,13 +2,16 @@
 
 import pandas as pd
 
-from vtc_imagery.io import write_tsv_atomic
+from vtc_imagery.availability import model_comparison_unavailable
+from vtc_imagery.io import not_available, write_tsv_atomic
 from vtc_imagery.perception import model_comparison
 from vtc_imagery.runner import run_rule
 
 
 def main(smk):
-    table = model_comparison(pd.read_parquet(smk.input.units))
+    units = pd.read_parquet(smk.input.units)
+    reason = model_comparison_unavailable(units)
+    table = not_available(reason) if reason else model_comparison(units)
     write_tsv_atomic(table, smk.output[0], simulated=smk.params.simulated)
     print(table.to_string(index=False))
 

@@ -73,8 +73,9 @@ def test_a_hand_made_summary_table_is_read_and_checked(tmp_path):
      "column 'viewing_rate' has a non-numeric value in row 6"),
     (lambda t: t.assign(preferred_projection=t.preferred_projection.where(t.index != 2)),
      "column 'preferred_projection' is empty in row 4"),
-    (lambda t: pd.concat([t, t.iloc[[0]]]), "has object 0 twice"),
-    (lambda t: t.assign(patient=np.where(t.index == 0, "other", t.patient)), "belongs to two patients"),
+    (lambda t: pd.concat([t, t.iloc[[0]]]), "row 38: unit"),
+    (lambda t: pd.concat([t, t.iloc[[0]]]), "has object 0 a second time (first in row 2)"),
+    (lambda t: t.assign(patient=np.where(t.index == 0, "other", t.patient)), "but to patient 'other' in row 2"),
 ])
 def test_a_bad_summary_table_is_named_with_its_problem(tmp_path, damage, message):
     path = tmp_path / "bad.csv"

@@ -50,7 +50,8 @@ def test_reader_handles_the_matnwb_layout_the_same_way(tmp_path, screening_recor
     with h5py.File(matnwb_path) as f:  # the layout really differs on disk
         assert "electrodes_index" not in f["units"] and f["units/clusterID_orig"].dtype == np.float64
         assert "stim_id" not in f["intervals/trials"]
-    a, b = read_session(pynwb_path), read_session(matnwb_path)
+    # the matnwb layout has no stim_phase column: the phases come from the declared config key
+    a, b = read_session(pynwb_path), read_session(matnwb_path, trial_phases="screening")
     pd.testing.assert_frame_equal(a.units, b.units)
     cols = ["start_time", "stop_time", "stim_id", "stim_category", "stim_phase"]
     pd.testing.assert_frame_equal(a.trials[cols], b.trials[cols])
@@ -99,11 +100,18 @@ def _minimal_nwb(path: Path, units: bool = True, trials: bool = True, stim_id: b
     return path
 
 
-def test_a_minimal_lab_style_file_reads_with_defaults(tmp_path):
-    content = read_session(_minimal_nwb(tmp_path / "ok.nwb"))
+def test_a_minimal_lab_style_file_reads_with_defaults_once_its_phases_are_declared(tmp_path):
+    content = read_session(_minimal_nwb(tmp_path / "ok.nwb"), trial_phases="screening")
     assert content.trials.stim_category.tolist() == ["animals"]  # from the 500-object ID ranges
-    assert content.trials.stim_phase.tolist() == ["screening"]  # from the session_description prefix
+    assert content.trials.stim_phase.tolist() == ["screening"]  # as config nwb.trial_phases declares
     assert content.units.location.tolist() == ["LVTC"]
+
+
+def test_a_file_without_stim_phase_is_refused_by_default_naming_the_config_key(tmp_path):
+    path = _minimal_nwb(tmp_path / "ok.nwb")
+    with pytest.raises(InputDataError) as err:
+        read_session(path)
+    assert str(path) in str(err.value) and "trials table" in str(err.value) and "nwb.trial_phases" in str(err.value)
 
 
 @pytest.mark.parametrize("damage, expected", [

@@ -102,3 +102,76 @@ def _check_semantics(config: dict[str, Any]) -> None:
             raise ConfigError("config key 'local.folder' must be set when source is local")
         if not Path(folder).is_dir():
             raise ConfigError(f"config key 'local.folder': {folder!r} is not a folder")
+    _check_files(config)
+    _check_pairs(config)
+
+
+def _check_files(config: dict[str, Any]) -> None:
+    """Input files named in the config must exist: a missing one is named with its key here, before
+    Snakemake would report it as a missing input without the key."""
+    files = {"imagery_table": config["imagery_table"]}
+    if config["source"] != "synthetic":  # the virtual cohort writes its own object space
+        files["object_space"] = config["object_space"]
+    for key, value in files.items():
+        if value and not Path(value).is_file():
+            raise ConfigError(f"config key '{key}': file {value!r} not found")
+
+
+def object_space_shape(config: dict[str, Any]) -> tuple[int, int] | None:
+    """(objects, feature dimensions) of the run's object space: the virtual cohort's 500 x 50, the
+    configured file's (read with h5py: two dataset shapes), or None without one."""
+    if config["source"] == "synthetic":
+        from .categories import N_OBJECTS
+        from .simulate.profiles import get_profile
+
+        return N_OBJECTS, get_profile(config["simulation"]["profile"]).n_features
+    if not config["object_space"]:
+        return None
+    import h5py
+
+    try:
+        with h5py.File(config["object_space"], "r") as f:
+            return int(f["features"].shape[0]), int(f["features"].shape[1])
+    except (OSError, KeyError, IndexError):
+        return None  # read_object_space names what is wrong with the file when a rule reads it
+
+
+def _check_pairs(config: dict[str, Any]) -> None:
+    """Pairs of keys where one value makes the other meaningless; the message names both."""
+    axis = config["axis"]
+    if axis["min_significant"] > axis["n_repeats"]:
+        raise ConfigError(f"config key 'axis.min_significant' ({axis['min_significant']}) exceeds "
+                          f"'axis.n_repeats' ({axis['n_repeats']}): no unit could ever be axis-tuned")
+    shape = object_space_shape(config)
+    if shape is not None:
+        n_objects, n_dims = shape
+        if config["decoding"]["max_distractors"] >= n_objects:
+            raise ConfigError(f"config key 'decoding.max_distractors' ({config['decoding']['max_distractors']}) "
+                              f"must be below the number of objects ({n_objects}): each object is identified "
+                              "among distractors drawn from the others")
+        if config["imagery"]["identification_dims"] > n_dims:
+            raise ConfigError(f"config key 'imagery.identification_dims' ({config['imagery']['identification_dims']}) "
+                              f"exceeds the object space's {n_dims} feature dimensions")
+    for key in ("screening.baseline_ms", "reactivation.baseline_ms", "reactivation.window_ms"):
+        section, name = key.split(".")
+        lo, hi = config[section][name]
+        if not lo < hi:
+            raise ConfigError(f"config key '{key}': {[lo, hi]} is not a window (start must be below end)")
+    # A baseline that starts before the spikes kept around each trial would count missing spikes as silence.
+    for key, phase in (("screening.baseline_ms", "screening"), ("reactivation.baseline_ms", "imagery")):
+        section, name = key.split(".")
+        kept_ms = 1000.0 * config["alignment"][phase]["pre"]
+        if config[section][name][0] < -kept_ms - 1e-9:
+            raise ConfigError(f"config key '{key}' starts at {config[section][name][0]:g} ms, before the "
+                              f"{kept_ms:g} ms of spikes kept before each {phase} trial "
+                              f"('alignment.{phase}.pre')")
+    for name, spec in config["models"].items():
+        if not isinstance(spec, dict):
+            continue
+        rhs = spec["formula"].split("~", 1)[-1]
+        if spec["test_term"].strip() not in rhs:
+            raise ConfigError(f"config key 'models.{name}.test_term': {spec['test_term']!r} is not a term of "
+                              f"'models.{name}.formula' ({spec['formula']!r})")
+        if spec.get("random_slope") and spec["random_slope"].strip() not in rhs:
+            raise ConfigError(f"config key 'models.{name}.random_slope': {spec['random_slope']!r} is not in "
+                              f"'models.{name}.formula' ({spec['formula']!r})")

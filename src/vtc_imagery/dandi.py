@@ -59,14 +59,41 @@ def _client(api_url: str):
     return DandiAPIClient(api_url=api_url)
 
 
+# Seconds to connect to the archive and to get its first answer: the reachability check fails fast
+# instead of waiting out the client's own retries (minutes) when the host is down or unroutable.
+REACHABILITY_TIMEOUT_S = 10.0
+
+
 def _unreachable(api_url: str, exc: Exception) -> InputDataError:
-    return InputDataError(f"the DANDI archive at {api_url} cannot be reached ({type(exc).__name__}: {exc}); "
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        reason = f"no answer within {REACHABILITY_TIMEOUT_S:g} s"
+    elif isinstance(exc, requests.ConnectionError):
+        reason = "the connection failed"
+    else:
+        reason = type(exc).__name__
+    return InputDataError(f"the DANDI archive at {api_url} cannot be reached ({reason}); "
                           "check the network (downloads run on the login node) or use source: local")
+
+
+def check_reachable(api_url: str) -> None:
+    """Send one request to the archive's /info/ endpoint, with a short timeout; raise the one-line
+    InputDataError if no answer comes. Any HTTP answer counts as reachable (later calls name their
+    own errors). The dandi client's objects are lazy and send nothing until used, so this is the
+    only early check."""
+    import requests
+
+    try:
+        requests.get(f"{api_url.rstrip('/')}/info/", timeout=REACHABILITY_TIMEOUT_S)
+    except requests.RequestException as exc:
+        raise _unreachable(api_url, exc) from None
 
 
 def resolve_manifest(dandiset_id: str, version: str, glob: str, api_url: str) -> pd.DataFrame:
     """Ask the archive for the assets of a pinned dandiset version that match `glob`."""
     check_version(version)
+    check_reachable(api_url)
     try:
         with _client(api_url) as client:
             dandiset = client.get_dandiset(dandiset_id, version)
@@ -80,7 +107,7 @@ def resolve_manifest(dandiset_id: str, version: str, glob: str, api_url: str) ->
         raise
     except Exception as exc:
         if _is_connection_error(exc):
-            raise _unreachable(api_url, exc) from exc
+            raise _unreachable(api_url, exc) from None
         raise InputDataError(f"DANDI:{dandiset_id}/{version}: {type(exc).__name__}: {exc}") from exc
     if not rows:
         raise InputDataError(f"DANDI:{dandiset_id}/{version} has no assets matching {glob!r}")
@@ -130,24 +157,38 @@ def download_asset(dandiset_id: str, version: str, asset: pd.Series, target: str
 
     check_version(version)
     target, staging = Path(target), Path(staging)
-    try:
-        with _client(api_url) as client:
-            client.get_dandiset(dandiset_id, version)  # fail early, and clearly, when unreachable
-    except Exception as exc:
-        if _is_connection_error(exc):
-            raise _unreachable(api_url, exc) from exc
-        raise InputDataError(f"DANDI:{dandiset_id}/{version}: {type(exc).__name__}: {exc}") from exc
+    check_reachable(api_url)
     staging.mkdir(parents=True, exist_ok=True)
-    url = f"{api_url.rstrip('/')}/dandisets/{dandiset_id}/versions/{version}/assets/?path={asset.path}"
-    download([url], str(staging), existing=DownloadExisting.REFRESH, format=DownloadFormat.DEBUG, jobs=1)
-    got = next((p for p in staging.rglob(Path(asset.path).name) if p.is_file()), None)
-    if got is None:
-        raise InputDataError(f"DANDI:{dandiset_id}/{version}: download of {asset.path} produced no file")
     try:
-        verify_digest(got, asset["size"], asset.sha256, asset.dandi_etag)
-    except InputDataError:
-        got.unlink()
-        raise
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(got), target)
-    os.utime(target)
+        url = f"{api_url.rstrip('/')}/dandisets/{dandiset_id}/versions/{version}/assets/?path={asset.path}"
+        try:
+            download([url], str(staging), existing=DownloadExisting.REFRESH, format=DownloadFormat.DEBUG, jobs=1)
+        except Exception as exc:
+            if _is_connection_error(exc):
+                raise _unreachable(api_url, exc) from None
+            raise InputDataError(f"DANDI:{dandiset_id}/{version}: download of {asset.path} failed "
+                                 f"({type(exc).__name__}: {exc})") from exc
+        got = next((p for p in staging.rglob(Path(asset.path).name) if p.is_file()), None)
+        if got is None:
+            raise InputDataError(f"DANDI:{dandiset_id}/{version}: download of {asset.path} produced no file")
+        try:
+            verify_digest(got, asset["size"], asset.sha256, asset.dandi_etag)
+        except InputDataError:
+            got.unlink()
+            raise
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(got), target)
+        os.utime(target)
+    finally:
+        _remove_empty_folders(staging, stop=target.parent)
+
+
+def _remove_empty_folders(folder: Path, stop: Path) -> None:
+    """Remove `folder` and its parents up to (not including) `stop` while they are empty: a partial
+    download stays for the next attempt to resume, an empty staging folder does not."""
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(sub.iterdir()):
+            sub.rmdir()
+    while folder.exists() and folder != stop and folder.is_relative_to(stop) and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -7,3 +7,9 @@ class InputDataError(Exception):
 
 class ConfigError(Exception):
     """A config key is unknown or its value is invalid. The message names the key."""
+
+
+class NotAvailable(Exception):
+    """The input lacks what a stage analyses (no imagery trials, no VTC units, too few units for a
+    model): not an error. The stage writes an explicit empty result carrying this reason
+    (io.not_available), and the report says "not available on this input: <reason>"."""

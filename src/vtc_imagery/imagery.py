@@ -127,12 +127,32 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
                          pd.concat(cue_rows, ignore_index=True))
 
 
+def _imagery_unit_columns() -> list[str]:
+    """Columns of imagery_session's unit table (for the empty table of a cohort without imagery)."""
+    from .reactivation import RULES
+
+    return ["unit_id", "n_objects", "n_cues", "reactivated", *(f"reactivated_{r}" for r in RULES), "imagery_rate_hz",
+            "baseline_rate_hz", "r_preferred", "r_orthogonal", "r_viewing", "p_viewing", "r_encoding", "p_encoding"]
+
+
+IMAGERY_OBJECT_COLUMNS = ["unit_id", "stim_id", "imagery_rate_hz", "encoding_rate_hz", "viewing_rate_hz",
+                          "preferred_projection", "orthogonal_projection"]
+
+
 def population_tables(units: pd.DataFrame, imagery_units: pd.DataFrame,
                       imagery_objects: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The imagery unit table joined with each unit's area, patient and visual calls, and the
     per-object table in the documented summary schema (unit, patient, object, viewing_rate,
     encoding_rate, imagery_rate, preferred_projection, orthogonal_projection) plus those calls,
-    for the units that have a visual response and an axis (responsive units)."""
+    for the units that have a visual response and an axis (responsive units). A cohort without
+    imagery trials (the sessions' tables are empty, without columns) gives both tables empty, with
+    their columns."""
+    if "unit_id" not in imagery_units.columns:
+        imagery_units = pd.DataFrame({c: pd.Series(dtype=bool if c.startswith("reactivated") else object)
+                                      for c in _imagery_unit_columns()})
+    if "unit_id" not in imagery_objects.columns:
+        imagery_objects = pd.DataFrame({c: pd.Series(dtype=object if c == "unit_id" else float)
+                                        for c in IMAGERY_OBJECT_COLUMNS})
     info = units[["unit_id", "subject", "session", "area", "responsive", "axis_tuned", "mean_rate_hz",
                   "ev_axis", "explainable_variance"]].copy()
     info["responsive"] = sel.called(info.responsive)
@@ -179,3 +199,15 @@ def follows_visual_code(table: pd.DataFrame, params: VisualCodeParams) -> pd.Dat
                          mean_r_encoding=part.r_encoding.mean(),
                          fraction_encoding_significant=(part.p_encoding < alpha).mean() if len(part) else np.nan))
     return pd.DataFrame(rows)
+
+
+def imagery_availability(table: pd.DataFrame) -> str | None:
+    """Why the cohort's imagery statistics have nothing to analyse (no imagery trials in any
+    session; no axis-tuned VTC unit in the imagery sessions), or None. `table`: population_tables'
+    unit table."""
+    if table.empty:
+        return "no session has imagery trials"
+    if not sel.imagery_population(table, "axis_tuned").any():
+        return (f"no axis-tuned VTC unit was recorded in the {table.session.nunique()} imagery session(s) "
+                f"({len(table)} units there, {int(sel.vtc(table).sum())} of them in VTC)")
+    return None

@@ -45,3 +45,29 @@ def write_tsv_atomic(table: pd.DataFrame, path: str | Path, simulated: bool | No
         table = table.drop(columns="simulated", errors="ignore").assign(simulated=bool(simulated))
     with atomic_path(path) as tmp:
         table.to_csv(tmp, sep="\t", index=False, float_format=TSV_FLOAT_FORMAT)
+
+
+# An explicit empty result: a results table with this one column, on one row, gives the reason the
+# stage had nothing to analyse on this input (errors.NotAvailable). Reports show it as
+# "not available on this input: <reason>".
+NOT_AVAILABLE = "not_available"
+
+
+def not_available(reason: str) -> pd.DataFrame:
+    """The one-row table of an explicit empty result."""
+    return pd.DataFrame({NOT_AVAILABLE: [str(reason)]})
+
+
+def unavailable_reason(table: pd.DataFrame) -> str | None:
+    """The reason of an explicit empty result (not_available), or None for a table with results."""
+    if NOT_AVAILABLE in table.columns and len(table):
+        return str(table[NOT_AVAILABLE].iloc[0])
+    return None
+
+
+def availability_note(table_or_record) -> str | None:
+    """'not available on this input: <reason>' for an explicit empty result (a table or a JSON
+    record with a `not_available` entry), else None: what the report notebooks display."""
+    reason = (table_or_record.get(NOT_AVAILABLE) if isinstance(table_or_record, dict)
+              else unavailable_reason(table_or_record))
+    return f"not available on this input: {reason}" if reason else None

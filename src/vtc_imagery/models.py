@@ -111,6 +111,53 @@ def model_data(kind: str, path: str, population: str) -> pd.DataFrame:
     raise ValueError(f"unknown model data {kind!r}; choose one of {list(MODEL_INPUTS)}")
 
 
+# Fewer units than this leave a mixed model's random effects (and the z-scores over units of M4's
+# covariates) without anything to estimate them from: the model is reported as not available.
+MIN_MODEL_UNITS = 3
+# What a model's data are, in the words of a "not available" reason.
+_DATA_WORDS = {
+    "imagery_objects": "units of the imagery population (imagery.population) with imagery responses",
+    "unit_models": "responsive VTC units with a normalised EV (explainable variance above axis.min_explainable)",
+    "unit_covariates": "axis-tuned VTC units recorded in imagery sessions",
+}
+
+
+def model_unavailable(data: pd.DataFrame, spec: dict) -> str | None:
+    """Why the data of a model spec cannot be fitted (too few units; for a binomial model, one
+    outcome only), or None when they can. A cohort without imagery sessions, or whose imagery
+    sessions recorded no axis-tuned VTC unit, is the common case of released data."""
+    what = _DATA_WORDS.get(spec["data"], "units")
+    d = data.dropna(subset=[*_formula_columns(spec["formula"], data), "unit", "patient"]) if len(data) else data
+    n_units = int(d.unit.nunique()) if len(d) else 0
+    if n_units < MIN_MODEL_UNITS:
+        return f"{n_units} {what}; the model needs at least {MIN_MODEL_UNITS}"
+    if spec["family"] == "binomial":
+        outcome = d[spec["formula"].split("~")[0].strip()].astype(float)
+        if outcome.nunique() < 2:
+            return f"all {len(outcome)} {what} have the same outcome ({outcome.iloc[0]:g}); a logistic model needs both"
+    return None
+
+
+def model_outputs(data: pd.DataFrame, spec: dict, optimizers: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                                        dict]:
+    """(coefficients, per-patient estimates, record) of a model spec fitted to `data`; an explicit
+    empty result (io.not_available, and `not_available` in the record) when the data cannot be
+    fitted (model_unavailable) or no optimizer fits them."""
+    from .io import NOT_AVAILABLE, not_available
+
+    reason = model_unavailable(data, spec)
+    if reason is None:
+        try:
+            fit = fit_model(data, spec, optimizers)
+        except (RuntimeError, np.linalg.LinAlgError) as exc:
+            reason = f"the model could not be fitted ({exc})"
+    if reason is not None:
+        record = dict(formula=spec["formula"], test_term=spec["test_term"], **{NOT_AVAILABLE: reason},
+                      n_observations=len(data), versions=versions())
+        return not_available(reason), not_available(reason), record
+    return fit.coefficients, patient_estimates(data, spec), fit.record
+
+
 def fit_model(data: pd.DataFrame, spec: dict, optimizers: tuple[str, ...]) -> ModelFit:
     """Fit a model spec (config models.<name>): with a `random_slope`, a random-slope model of data
     centred within unit (fit_slope_mixed); with `family: binomial` a binomial mixed GLM (variational
@@ -447,12 +494,17 @@ def fit_binomial_mixed(data: pd.DataFrame, formula: str, test_term: str) -> Mode
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = BinomialBayesMixedGLM.from_formula(formula, {"patient": "0 + C(patient)"}, d)
-        result = model.fit_vb()
+        # statsmodels starts the posterior SDs at a random draw around exp(-0.5) (fresh entropy unless
+        # seeded), and BFGS stops within its tolerance of wherever that leads: results then differ by
+        # ~1e-6 from run to run. Starting every SD at exp(-0.5), the draw's centre, makes reruns identical.
+        n_parameters = model.k_fep + model.k_vcp + model.k_vc
+        result = model.fit_vb(sd=np.full(n_parameters, np.exp(-0.5)))
     names = model.exog_names
     coefficients = _coefficients(pd.Series(result.fe_mean, index=names), pd.Series(result.fe_sd, index=names))
     row = coefficients.set_index("term").loc[test_term]
     record = dict(formula=formula, test_term=test_term, random_effects="patient intercept",
-                  method="BinomialBayesMixedGLM, variational Bayes (fit_vb)", optimizer="BFGS (variational)",
+                  method="BinomialBayesMixedGLM, variational Bayes (fit_vb)",
+                  optimizer="BFGS (variational), posterior SDs started at exp(-0.5)",
                   converged=bool(np.all(np.isfinite(result.fe_mean))), test="posterior Wald z",
                   z=float(row.z), p_value=float(row.p), n_observations=len(d),
                   n_events=int(d[lhs].sum()), n_patients=int(d.patient.nunique()),
@@ -485,7 +537,15 @@ def read_imagery_table(path: str) -> pd.DataFrame:
         raise InputDataError(f"{p}: cannot be read as a table ({type(exc).__name__}: {exc})") from exc
     missing = [c for c in IMAGERY_COLUMNS if c not in table.columns]
     if missing:
-        raise InputDataError(f"{p}: the imagery summary table lacks the column(s) {missing}; "
+        hint = ""
+        if p.suffix != ".parquet" and len(table.columns) == 1:
+            for sep, name in ((";", "semicolon"), ("\t", "tab"), (",", "comma"), ("|", "pipe")):
+                if sep in str(table.columns[0]):
+                    expected = "tab (.tsv/.tab)" if p.suffix in (".tsv", ".tab") else "comma (.csv)"
+                    hint = (f" (its header looks {name}-separated, but a {p.suffix or 'file'} table is read as "
+                            f"{expected}-separated; save it so, or rename it to match)")
+                    break
+        raise InputDataError(f"{p}: the imagery summary table lacks the column(s) {missing}{hint}; "
                              f"needed: {list(IMAGERY_COLUMNS)}")
     for col in ("viewing_rate", "encoding_rate", "imagery_rate", "preferred_projection", "orthogonal_projection"):
         converted = pd.to_numeric(table[col], errors="coerce")
@@ -497,10 +557,20 @@ def read_imagery_table(path: str) -> pd.DataFrame:
     for col in ("viewing_rate", "imagery_rate", "preferred_projection", "orthogonal_projection"):
         if table[col].isna().any():
             raise InputDataError(f"{p}: column '{col}' is empty in row {int(np.flatnonzero(table[col].isna())[0]) + 2}")
-    dup = table.duplicated(["unit", "object"])
-    if dup.any():
-        raise InputDataError(f"{p}: unit {table.unit[dup].iloc[0]} has object {table.object[dup].iloc[0]} twice")
-    units_per_patient = table.groupby("unit").patient.nunique()
-    if (units_per_patient > 1).any():
-        raise InputDataError(f"{p}: unit {units_per_patient.index[units_per_patient > 1][0]!r} belongs to two patients")
+    # Rows are named as a spreadsheet shows them: the header is row 1 (Parquet has none: rows from 1).
+    first_row = 1 if p.suffix == ".parquet" else 2
+    dup = np.flatnonzero(table.duplicated(["unit", "object"]).to_numpy())
+    if len(dup):
+        k = int(dup[0])
+        same = np.flatnonzero(((table.unit == table.unit.iloc[k]) & (table.object == table.object.iloc[k])).to_numpy())
+        raise InputDataError(f"{p}: row {k + first_row}: unit {str(table.unit.iloc[k])!r} has object "
+                             f"{table.object.iloc[k]} a second time (first in row {int(same[0]) + first_row})")
+    first_patient = table.groupby("unit").patient.transform("first")
+    other = np.flatnonzero((table.patient != first_patient).to_numpy())
+    if len(other):
+        k = int(other[0])
+        first = int(np.flatnonzero((table.unit == table.unit.iloc[k]).to_numpy())[0])
+        raise InputDataError(f"{p}: row {k + first_row}: unit {str(table.unit.iloc[k])!r} belongs to patient "
+                             f"{str(table.patient.iloc[k])!r}, but to patient {str(table.patient.iloc[first])!r} in "
+                             f"row {first + first_row}")
     return table

@@ -14,6 +14,14 @@ from .errors import InputDataError
 
 
 @dataclass(frozen=True)
+class StimulusIds:
+    """The stimulus ids an object space knows: its screening objects and its synthetic stimuli."""
+
+    screening: np.ndarray  # (n_objects,) int
+    synthetic: np.ndarray  # (n_synthetic,) int; empty without closed-loop stimuli
+
+
+@dataclass(frozen=True)
 class ObjectSpaceFile:
     stim_id: np.ndarray  # (n_objects,) 1-based ids of the screening objects
     features: np.ndarray  # (n_objects, n_dims)
@@ -50,6 +58,24 @@ def read_object_space(path: str | Path) -> ObjectSpaceFile:
             return ObjectSpaceFile(stim_id=f["stim_id"][:].astype(np.int64), features=f["features"][:],
                                    categories=f["category"][:].astype(str), database=f["database/features"][:],
                                    synthetic=synthetic, simulated=bool(f.attrs.get("simulated", False)))
+    except InputDataError:
+        raise
+    except Exception as exc:
+        raise InputDataError(f"{path}: cannot be read as an object-space file ({type(exc).__name__}: {exc})") from exc
+
+
+def stimulus_ids(path: str | Path) -> StimulusIds:
+    """The screening-object and synthetic-stimulus ids of an object-space file, read alone: the NWB
+    reader checks each trial's stim_id against them."""
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError(f"{path}: object-space file not found (config key 'object_space')")
+    try:
+        with h5py.File(path, "r") as f:
+            if "stim_id" not in f:
+                raise InputDataError(f"{path}: object-space file lacks the dataset 'stim_id'")
+            synthetic = f["synthetic/stim_id"][:] if "synthetic/stim_id" in f else np.array([], np.int64)
+            return StimulusIds(f["stim_id"][:].astype(np.int64), np.asarray(synthetic, dtype=np.int64))
     except InputDataError:
         raise
     except Exception as exc:

@@ -37,3 +37,13 @@ def local_sources(config: dict) -> dict[str, str]:
             raise InputDataError(f"{folder}: two files give the session name {name!r}: {names[name]} and {f}")
         names[name] = str(f.resolve())
     return names
+
+
+def synthetic_sessions(sessions: dict[str, str], local: dict[str, str]) -> list[str]:
+    """The sessions whose NWB file marks itself as simulated (nwb.read.marks_itself_synthetic): for
+    source local the user's files, for dandi the files already downloaded. Their results are
+    labelled SIMULATED whatever the configured source."""
+    from .nwb.read import marks_itself_synthetic
+
+    paths = {name: local.get(name, path) for name, path in sessions.items()}
+    return sorted(name for name, path in paths.items() if Path(path).exists() and marks_itself_synthetic(path))

@@ -73,6 +73,10 @@ def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dic
                              (f"reactivation specificity ({rule})", ~called[~planted])):
             value, n = _rate(hits)
             rows.append(dict(metric=metric, value=value, n_units=n, note="axis-tuned VTC units in imagery sessions"))
+    if "not_available" in m1:  # M1 had too few units on this cohort: say so instead of an estimate
+        rows.append(dict(metric="M1 preferred-projection effect", value=np.nan, n_units=0,
+                         note=f"not available on this input: {m1['not_available']}"))
+        return pd.DataFrame(rows)
     pref = m1_table.set_index("term").loc[m1["test_term"]]
     rows.append(dict(metric="M1 preferred-projection effect", value=float(pref.estimate), n_units=m1["n_units"],
                      note=f"95% CI [{pref.ci_low:.3f}, {pref.ci_high:.3f}]; {m1['test']} p = {m1['p_value']:.3g}; "

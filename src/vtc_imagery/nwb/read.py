@@ -16,9 +16,9 @@ import pandas as pd
 
 from ..categories import category_of
 from ..errors import InputDataError
+from ..objects import StimulusIds
 from ..selection import VTC
-
-PHASES = ("screening", "encoding", "distractor", "imagery", "synthetic")
+from . import checks
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,11 @@ class SessionContent:
     trials: pd.DataFrame  # start_time, stop_time, stim_id, stim_category, stim_phase, block, cue, pairing
 
 
-def read_session(path: str | Path) -> SessionContent:
-    """Materialise units, spike times and trials of one NWB file (pynwb- or matnwb-written)."""
+def read_session(path: str | Path, trial_phases: str = "column", stimuli: StimulusIds | None = None) -> SessionContent:
+    """Materialise units, spike times and trials of one NWB file (pynwb- or matnwb-written), checked
+    (nwb/checks.py): spike times finite, ascending per unit and inside the recording; trial times
+    ordered; phases from trials.stim_phase or as `trial_phases` (config nwb.trial_phases) says;
+    with `stimuli`, every stim_id known to the object space."""
     from pynwb import NWBHDF5IO  # slow import; keep module import cheap for the Snakefile
 
     path = Path(path)
@@ -73,14 +76,15 @@ def read_session(path: str | Path) -> SessionContent:
             warnings.simplefilter("ignore")
             with NWBHDF5IO(str(path), "r", load_namespaces=True) as io:
                 nwb = io.read()
-                return _materialise(label, nwb)
+                return _materialise(label, nwb, trial_phases, stimuli)
     except InputDataError:
         raise
     except Exception as exc:  # h5py/hdmf raise many types for truncated or corrupt files
-        raise InputDataError(f"{label}: cannot be read as an NWB file ({type(exc).__name__}: {exc})") from exc
+        detail = " ".join(str(exc).split())  # one line, whatever h5py or hdmf put in theirs
+        raise InputDataError(f"{label}: cannot be read as an NWB file ({type(exc).__name__}: {detail})") from exc
 
 
-def _materialise(path: str, nwb) -> SessionContent:
+def _materialise(path: str, nwb, trial_phases: str, stimuli: StimulusIds | None) -> SessionContent:
     units = nwb.units
     if units is None:
         raise InputDataError(f"{path}: no units table (/units) in the file")
@@ -94,7 +98,13 @@ def _materialise(path: str, nwb) -> SessionContent:
 
     locations = np.asarray(nwb.electrodes["location"].data[:]).astype(str)
     rows = unit_electrode_rows(units)
-    spikes = _spike_trains(units)
+    bad = [k for k, r in enumerate(rows) if len(r) and not 0 <= r[0] < len(locations)]
+    if bad:
+        raise InputDataError(f"{path}: units table, row {bad[0]}: electrodes refers to row {int(rows[bad[0]][0])} "
+                             f"of an electrodes table of {len(locations)} rows")
+    trials = _trials(path, nwb, trial_phases, stimuli)
+    spikes = _spike_trains(path, units, checks.recording_bounds(trials.start_time.to_numpy(),
+                                                                trials.stop_time.to_numpy()))
     cluster = (np.asarray(units["clusterID_orig"].data[:], dtype=np.float64).astype(np.int64)
                if "clusterID_orig" in units.colnames else np.full(len(rows), -1))
     table = pd.DataFrame({
@@ -102,9 +112,27 @@ def _materialise(path: str, nwb) -> SessionContent:
         "cluster_id": cluster,
         "location": [locations[r[0]] if len(r) else "unknown" for r in rows],
     })
-    trials = _trials(path, nwb)
     subject = nwb.subject.subject_id if nwb.subject is not None else ""
     return SessionContent(str(subject), str(nwb.session_description), table, spikes, trials)
+
+
+def marks_itself_synthetic(path: str | Path) -> bool:
+    """Whether an NWB file says it holds simulated data: its `identifier` ends in `_SYNTHETIC` or its
+    `/general/notes` begins with `SYNTHETIC`, as the virtual cohort's files do (nwb/write.py). Two
+    small string reads with h5py, cheap enough for every file at parse time; an unreadable file is
+    not marked (reading it later says what is wrong)."""
+    import h5py
+
+    def text(f, name: str) -> str:
+        value = f[name][()] if name in f else b""
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+    try:
+        with h5py.File(path, "r") as f:
+            return text(f, "identifier").strip().endswith("_SYNTHETIC") or \
+                text(f, "general/notes").lstrip().startswith("SYNTHETIC")
+    except (OSError, KeyError, ValueError):
+        return False
 
 
 def unit_electrode_rows(units) -> list[np.ndarray]:
@@ -119,23 +147,32 @@ def unit_electrode_rows(units) -> list[np.ndarray]:
     return [np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in col.data[:]]
 
 
-def _spike_trains(units) -> list[np.ndarray]:
+def _spike_trains(path: str, units, bounds: tuple[float, float]) -> list[np.ndarray]:
+    """Each unit's spike times (s), checked before use (checks.check_spike_times)."""
     index = units["spike_times"]
     ends = np.asarray(index.data[:], dtype=np.int64)
     flat = np.asarray(index.target.data[:], dtype=np.float64)
-    return [np.sort(t) for t in np.split(flat, ends[:-1])]
+    checks.check_spike_times(path, flat, ends, bounds)
+    return np.split(flat, ends[:-1]) if len(ends) else []
 
 
-def _trials(path: str, nwb) -> pd.DataFrame:
+def _trials(path: str, nwb, trial_phases: str, stimuli: StimulusIds | None) -> pd.DataFrame:
+    """The trials table in file order, checked (times, phases, stimuli), then sorted by start_time."""
     df = nwb.trials.to_dataframe(index=True)
     for col in ("start_time", "stop_time"):
         if col not in df.columns:
             raise InputDataError(f"{path}: the trials table lacks the required column '{col}'")
+    if "stim_id" not in df.columns and "StimulusPresentation" not in nwb.stimulus:
+        raise InputDataError(f"{path}: the trials table lacks the required column 'stim_id' and the file has "
+                             "no /stimulus/presentation/StimulusPresentation to take it from")
+    if "stim_phase" not in df.columns:  # refused before the (slow) stimulus ids if there is no way to phases
+        checks.check_phase_source(path, trial_phases, str(nwb.session_description))
     out = pd.DataFrame({"start_time": df.start_time.to_numpy(np.float64),
                         "stop_time": df.stop_time.to_numpy(np.float64)})
+    checks.check_trial_times(path, out.start_time.to_numpy(), out.stop_time.to_numpy())
     if "stim_id" in df.columns:
         out["stim_id"] = df.stim_id.to_numpy(np.int64)
-    elif "StimulusPresentation" in nwb.stimulus:
+    else:
         # 000469 layout: 0-based indices into order_of_images; names carry the picture id (gaps allowed).
         series = nwb.stimulus["StimulusPresentation"]
         names = [im.name for im in series.indexed_images.order_of_images.data[:]]
@@ -144,19 +181,15 @@ def _trials(path: str, nwb) -> pd.DataFrame:
             raise InputDataError(f"{path}: StimulusPresentation has {len(idx)} entries but the trials table "
                                  f"has {len(out)} rows")
         out["stim_id"] = [int(names[k].rsplit("_", 1)[-1]) for k in idx]
-    else:
-        raise InputDataError(f"{path}: the trials table lacks the required column 'stim_id' and the file has "
-                             "no /stimulus/presentation/StimulusPresentation to take it from")
     out["stim_category"] = (df.stim_category.astype(str).to_numpy() if "stim_category" in df.columns
                             else category_of(out.stim_id.to_numpy()))
-    if "stim_phase" in df.columns:
-        out["stim_phase"] = df.stim_phase.astype(str).to_numpy()
-    else:
-        prefix = str(nwb.session_description).split(":", 1)[0].strip().lower()
-        out["stim_phase"] = prefix if prefix in PHASES else "screening"
-    unknown = sorted(set(out.stim_phase) - set(PHASES))
-    if unknown:
-        raise InputDataError(f"{path}: trials.stim_phase has values {unknown} outside {list(PHASES)}")
+    screening_ids = stimuli.screening if stimuli is not None else None
+    synthetic_ids = stimuli.synthetic if stimuli is not None else None
+    out["stim_phase"] = checks.trial_phases(path, out, df.stim_phase if "stim_phase" in df.columns else None,
+                                            trial_phases, str(nwb.session_description), screening_ids, synthetic_ids)
+    if stimuli is not None:
+        checks.check_stimuli(path, out.stim_id.to_numpy(), out.stim_phase.to_numpy(), stimuli.screening,
+                             stimuli.synthetic)
     for col, missing in (("block", -1), ("cue", 0), ("pairing", -1)):
         out[col] = df[col].to_numpy(np.int64) if col in df.columns else missing
     return out.sort_values("start_time", kind="stable").reset_index(drop=True)
