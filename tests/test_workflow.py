@@ -141,7 +141,7 @@ def test_the_calibration_table_judges_every_call_and_is_labelled_simulated(run_d
     assert {"responsive", "axis-tuned", "reactivated", "M1 preferred", "M1 orthogonal", "M2 viewing"} <= set(table.call)
     assert set(table[table.call == "reactivated"].rule) == {"poisson_burst", "threshold_anova", "ranksum"}
     assert table.simulated.all() and set(table.scenario) == {"realistic"}
-    assert set(table.verdict) <= {"holds", "exceeds", "untested"}
+    assert set(table.verdict) <= {"calibrated", "inconclusive", "exceeds", "untested"}
     assert (run_dir / "results/calibration/calibration.png").stat().st_size > 10_000
 
 
