@@ -102,12 +102,12 @@ def test_the_default_rule_is_marked_and_the_others_reported_beside_it():
 
 def test_the_calibration_analyses_sessions_with_the_rules_stage_functions():
     # one entry point per stage: the rule scripts and pipeline.analyse_session call the same functions
-    called = {"screening_units.py": "screen_session", "axis_model.py": "axis_model_session",
-              "imagery_units.py": "imagery_session", "imagery_decoding.py": "session_decoding_table",
-              "nwb_to_tables.py": "session_tables"}
+    called = [("nwb_to_tables.py", "read_session"), ("nwb_to_tables.py", "session_tables"),
+              ("screening_units.py", "screen_session"), ("axis_model.py", "axis_model_session"),
+              ("imagery_units.py", "imagery_session"), ("imagery_decoding.py", "session_decoding_table")]
     pipeline = ast.parse((REPO / "src/vtc_imagery/pipeline.py").read_text())
     pipeline_calls = {n.func.id for n in ast.walk(pipeline) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    for script, function in called.items():
+    for script, function in called:
         tree = ast.parse((REPO / "scripts" / script).read_text())
         names = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         assert function in names and function in pipeline_calls, (script, function)

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from . import selection as sel
-from .objects import read_object_space
+from .objects import read_object_space, stimulus_ids
 from .pipeline import AnalysisParams, SessionResult, analyse_session, imagery_model_tests
 from .reactivation import RULES as REACTIVATION_RULES
 from .simulate import get_profile, plan_cohort, simulate_cohort
@@ -110,7 +110,8 @@ def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Re
     with TemporaryDirectory(dir=workdir) as tmp:
         simulate_cohort(cohort, seed, tmp, sessions=[s.name for s in wanted])
         objects = read_object_space(Path(tmp) / "object_space.h5")
-        results = [analyse_session(Path(tmp) / s.path, s.name, objects, params, decode=not unit_calls_only)
+        stimuli = stimulus_ids(Path(tmp) / "object_space.h5")
+        results = [analyse_session(Path(tmp) / s.path, s.name, objects, stimuli, params, decode=not unit_calls_only)
                    for s in wanted]
     rows = list(outcomes(kind, results, plan.units, params, cohort_tests=not unit_calls_only))
     table = pd.DataFrame(rows, columns=COLUMNS[3:])
@@ -159,7 +160,7 @@ def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, param
         tests = {k: v for k, v in MODEL_TESTS.items() if not (kind == "planted" and k == "M1 orthogonal")}
         for name, p in imagery_model_tests(results, params, tests).items():
             if np.isfinite(p):
-                yield name, "LRT", "cohort", truth_label, bool(p < MODEL_LEVEL)
+                yield name, "mixed model", "cohort", truth_label, bool(p < MODEL_LEVEL)
         if kind != "patient_slopes":
             decoding = pd.concat([r.decoding for r in results if len(r.decoding)], ignore_index=True) \
                 if any(len(r.decoding) for r in results) else pd.DataFrame()
@@ -232,5 +233,5 @@ def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defau
 
 def analysis_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The config sections AnalysisParams reads, as a rule passes them."""
-    return {k: config[k] for k in ("areas", "qc", "alignment", "screening", "axis", "reactivation", "imagery",
+    return {k: config[k] for k in ("areas", "nwb", "qc", "alignment", "screening", "axis", "reactivation", "imagery",
                                    "models")}

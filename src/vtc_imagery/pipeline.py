@@ -20,7 +20,7 @@ from .imagery import ImageryParams, SessionTables, imagery_session, population_t
 from .imagery_decoding import ImageryDecodingParams, session_decoding_table
 from .models import fit_model, imagery_objects_data
 from .nwb.read import AreaPatterns, read_session
-from .objects import ObjectSpaceFile
+from .objects import ObjectSpaceFile, StimulusIds
 from .perception import AxisParams, axis_model_session, unit_table
 from .reactivation import ReactivationParams
 from .screening import ScreeningParams, screen_session
@@ -32,6 +32,7 @@ class AnalysisParams:
     """Every stage's parameters, from the validated config (the sections the rules pass)."""
 
     areas: AreaPatterns
+    trial_phases: str  # nwb.trial_phases: where each trial's task phase is read from
     isi_threshold_s: float
     windows: dict[str, tuple[float, float]]
     screening: ScreeningParams
@@ -45,10 +46,10 @@ class AnalysisParams:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AnalysisParams:
-        """From a config with the sections areas, qc, alignment, screening, axis, reactivation,
+        """From a config with the sections areas, nwb, qc, alignment, screening, axis, reactivation,
         imagery and models (each as validated against the schema)."""
         models = config["models"]
-        return cls(areas=AreaPatterns.from_config(config["areas"]),
+        return cls(areas=AreaPatterns.from_config(config["areas"]), trial_phases=config["nwb"]["trial_phases"],
                    isi_threshold_s=config["qc"]["isi_threshold_ms"] / 1000.0,
                    windows=alignment_windows(config["alignment"]),
                    screening=ScreeningParams.from_config(config["screening"]),
@@ -71,12 +72,13 @@ class SessionResult:
     decoding: pd.DataFrame  # imagery_decoding rule's row (empty without imagery or < 2 units)
 
 
-def analyse_session(nwb: str | Path, session: str, objects: ObjectSpaceFile, params: AnalysisParams,
-                    decode: bool = True) -> SessionResult:
-    """Read one session's NWB file and run nwb_to_tables, screening_units, axis_model,
-    imagery_units and (unless `decode` is false) imagery_decoding on it, in memory, with one worker."""
-    units, trials, spikes = session_tables(read_session(nwb), session, params.areas, params.isi_threshold_s,
-                                           params.windows)
+def analyse_session(nwb: str | Path, session: str, objects: ObjectSpaceFile, stimuli: StimulusIds,
+                    params: AnalysisParams, decode: bool = True) -> SessionResult:
+    """Read one session's NWB file (checked against the object space's `stimuli`) and run
+    nwb_to_tables, screening_units, axis_model, imagery_units and (unless `decode` is false)
+    imagery_decoding on it, in memory, with one worker."""
+    content = read_session(nwb, params.trial_phases, stimuli)
+    units, trials, spikes = session_tables(content, session, params.areas, params.isi_threshold_s, params.windows)
     screening, responses, counts = screen_session(units, trials, spikes, params.screening)
     axis = axis_model_session(responses, counts, objects, params.axis, session, workers=1)
     table = unit_table(units, screening, axis)
