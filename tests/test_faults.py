@@ -287,12 +287,12 @@ def test_files_that_mark_themselves_synthetic_are_recognised(session_paths, matn
 # --- cohorts and sessions that lack a part ---------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def analysed(ci_cohort, session_paths, params, tmp_path_factory) -> dict:
+def analysed(ci_cohort, session_paths, params, stimuli, tmp_path_factory) -> dict:
     """The screening sessions and the imagery session, and the imagery session with its VTC
     electrodes relabelled hippocampus (an imagery session without VTC units), analysed in process."""
     objects = read_object_space(ci_cohort / "object_space.h5")
     # no imagery decoding: the fault cases here are about the tables the models and the funnel read
-    out = {s: analyse_session(session_paths[s], s, objects, params, decode=False)
+    out = {s: analyse_session(session_paths[s], s, objects, stimuli, params, decode=False)
            for s in (SCREENING, "sub-2_ses-1", IMAGERY)}
     no_vtc = _copy(session_paths, IMAGERY, tmp_path_factory.mktemp("no_vtc"))
     with h5py.File(no_vtc, "r+") as f:
@@ -300,7 +300,7 @@ def analysed(ci_cohort, session_paths, params, tmp_path_factory) -> dict:
         relabelled = np.array([loc.replace("ventral_temporal_cortex", "hippocampus") for loc in locations])
         _replace_dataset(no_vtc, "general/extracellular_ephys/electrodes/location",
                          relabelled.astype(h5py.string_dtype()))
-    out["no_vtc"] = analyse_session(no_vtc, IMAGERY, objects, params, decode=False)
+    out["no_vtc"] = analyse_session(no_vtc, IMAGERY, objects, stimuli, params, decode=False)
     return out
 
 
