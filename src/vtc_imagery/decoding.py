@@ -94,38 +94,14 @@ def reconstruct(decoded: np.ndarray, features: np.ndarray, database: np.ndarray)
 
 
 def axis_tuning_pvalues_batched(responses: np.ndarray, scaled: np.ndarray, rng: np.random.Generator,
-                                n_shuffles: int, n_repeats: int, chunk: int = 10, batch: int = 100) -> np.ndarray:
-    """The axis model's shuffle test (axis.axis_tuning_pvalues) for many units at once: p of each
-    repeat for each unit, shape (n_repeats, n_units), from `responses` (n_images, n_units) and the
-    scaled features (n_images, n_dims). Every unit sees the same shuffles, drawn as the axis model
-    draws them for one unit, so a single unit gets exactly the axis model's p-values from the same
-    generator.
-
-    A shuffle pairs the features of image i with the response of image perm[i]; its STA for all
-    units at once is X[perm^-1]^T F, one (n_dims x n_images) x (n_images x n_units) product, and
-    C = X^T X and s = X^T 1 do not change under a permutation of the images.
-    """
-    f = responses - responses.mean(axis=0)
-    c, s, n = scaled.T @ scaled, scaled.sum(axis=0), len(scaled)
-    ff = (f**2).sum(axis=0)
-
-    def correlation(h: np.ndarray) -> np.ndarray:  # h (n_units, ..., n_dims) STAs -> (n_units, ...)
-        num = (h**2).sum(axis=-1)
-        var = (h * (h @ c)).sum(axis=-1) - (h @ s) ** 2 / n
-        den = np.sqrt(np.maximum(var, 0) * ff.reshape((-1,) + (1,) * (h.ndim - 2)))
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
-
-    observed = correlation(f.T @ scaled)
-    exceed = np.empty((n_repeats * n_shuffles, f.shape[1]), dtype=bool)
-    for start in range(0, n_repeats, chunk):
-        stop = min(start + chunk, n_repeats)
-        perms = np.argsort(ax.draw_permutations(rng, (stop - start) * n_shuffles, n), axis=1)
-        for b in range(0, len(perms), batch):
-            shuffled = scaled[perms[b: b + batch]]  # (batch, n_images, n_dims): one gemm for all of them
-            h = (f.T @ shuffled.transpose(1, 0, 2).reshape(n, -1)).reshape(f.shape[1], len(shuffled), -1)
-            first = start * n_shuffles + b
-            exceed[first: first + len(shuffled)] = (correlation(h) > observed[:, None]).T
-    return exceed.reshape(n_repeats, n_shuffles, -1).mean(axis=1)
+                                n_shuffles: int, n_repeats: int) -> np.ndarray:
+    """The axis model's shuffle test for many units at once: p of each repeat for each unit, shape
+    (n_repeats, n_units), from `responses` (n_images, n_units) and the scaled features (n_images,
+    n_dims). Every unit sees the same shuffles, drawn repeat by repeat as axis.axis_tuning_pvalues
+    draws them, so a single unit gets exactly its p-values from the same generator (axis.shuffle_test:
+    one gather and one product for all units and shuffles)."""
+    return ax.axis_tuning_pvalues(np.asarray(responses, dtype=np.float64).reshape(len(responses), -1), scaled, rng,
+                                  n_shuffles, n_repeats)
 
 
 def axis_tuned_in_training(responses: np.ndarray, features: np.ndarray, rng: np.random.Generator, n_shuffles: int,
