@@ -17,6 +17,7 @@ from vtc_imagery.calibration import (
     cohort_profile,
     exact_interval,
     kind_applies,
+    responsive_by_rule,
     scenario_realism,
 )
 from vtc_imagery.simulate.realism import Realism
@@ -95,6 +96,16 @@ def test_the_default_rule_is_marked_and_the_others_reported_beside_it():
                       outcomes("reactivated", 50, 50).assign(rule="poisson_burst")])
     table = calibration_table(both, {"reactivated": 0.05}, {"reactivated": "ranksum"}).set_index("rule")
     assert bool(table.default["ranksum"]) and not bool(table.default["poisson_burst"])
+
+
+def test_each_responsiveness_rule_is_read_from_the_screening_tables_call():
+    units = pd.DataFrame(dict(responsive_threshold=[True, False, None],
+                              responsive_threshold_anova=[False, False, None],
+                              responsive_paired_windows=[True, True, None]))
+    calls = responsive_by_rule(units)
+    assert set(calls) == {"threshold", "threshold_anova", "paired_windows"}
+    assert calls["threshold"].tolist() == [True, False, False]  # a unit without a screening row is not called
+    assert calls["paired_windows"].tolist() == [True, True, False]
 
 
 def test_the_calibration_analyses_sessions_with_the_rules_stage_functions():
