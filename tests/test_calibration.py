@@ -18,6 +18,7 @@ from vtc_imagery.calibration import (
     cohort_profile,
     exact_interval,
     kind_applies,
+    responsive_by_rule,
     scenario_realism,
 )
 from vtc_imagery.simulate.realism import Realism
@@ -100,6 +101,16 @@ def test_the_default_rule_is_marked_and_the_others_reported_beside_it():
     assert bool(table.default["ranksum"]) and not bool(table.default["poisson_burst"])
 
 
+def test_each_responsiveness_rule_is_read_from_the_screening_tables_call():
+    units = pd.DataFrame(dict(responsive_threshold=[True, False, None],
+                              responsive_threshold_anova=[False, False, None],
+                              responsive_paired_windows=[True, True, None]))
+    calls = responsive_by_rule(units)
+    assert set(calls) == {"threshold", "threshold_anova", "paired_windows"}
+    assert calls["threshold"].tolist() == [True, False, False]  # a unit without a screening row is not called
+    assert calls["paired_windows"].tolist() == [True, True, False]
+
+
 def test_the_calibration_analyses_sessions_with_the_rules_stage_functions():
     # one entry point per stage: the rule scripts and pipeline.analyse_session call the same functions
     called = [("nwb_to_tables.py", "read_session"), ("nwb_to_tables.py", "session_tables"),
@@ -120,9 +131,6 @@ def test_the_calibration_analyses_sessions_with_the_rules_stage_functions():
 FAST_SCENARIOS = ["poisson", "bursty", "overdispersed", "realistic"]
 FAST_SEED = 2000
 POWER_FLOOR = 0.5  # a call that finds fewer than half the planted units cannot reproduce the paper's counts
-# Defaults that the calibration shows to exceed their level; each is to be replaced by a calibrated rule.
-KNOWN_MISCALIBRATED = {("responsive", "threshold"): "the authors' threshold rule calls ~14% of null units responsive "
-                       "(a latency in 23% of them, then the category threshold passes most)"}
 
 
 def _fast_cohort(args):
@@ -178,8 +186,6 @@ def _default_row(table: pd.DataFrame, call: str, scenario: str) -> pd.Series:
 def test_the_default_call_shows_no_excess_false_positive_rate(fast_calibration, call, scenario):
     row = _default_row(fast_calibration, call, scenario)
     assert row.n_null >= 15, "too few null replicates to judge"
-    if (call, row.rule) in KNOWN_MISCALIBRATED and row.verdict == "exceeds":
-        pytest.xfail(KNOWN_MISCALIBRATED[(call, row.rule)])
     assert row.verdict != "exceeds", f"{call} [{row.rule}]: {row.false_positives}/{row.n_null} under {scenario}"
 
 

@@ -1,4 +1,4 @@
-"""Imagery: the three reactivation rules on hand-made spike trains, the per-session imagery tables,
+"""Imagery: the reactivation rules on hand-made spike trains, the per-session imagery tables,
 and the decoding of imagined objects."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nuisance_trains import POISSON, Nuisances, imagery_unit
 
+from vtc_imagery.calibration import exact_interval
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.imagery import ImageryParams, SessionTables, imagery_session
 from vtc_imagery.imagery_decoding import (
@@ -21,6 +23,7 @@ from vtc_imagery.imagery_decoding import (
 from vtc_imagery.reactivation import (
     ReactivationParams,
     burst_trials_per_object,
+    reactivated_cue_split,
     reactivated_ranksum,
     reactivated_threshold_anova,
     reactivation,
@@ -54,13 +57,13 @@ def _trials(rng, boost: dict[int, float], baseline_hz=3.0, n_per_object=8, objec
     return times, np.array(labels)
 
 
-@pytest.mark.parametrize("rule", ["poisson_burst", "threshold_anova", "ranksum"])
+@pytest.mark.parametrize("rule", ["cue_split", "poisson_burst", "threshold_anova", "ranksum"])
 def test_each_rule_calls_a_unit_that_fires_for_one_imagined_object(rule):
     times, objects = _trials(np.random.default_rng(1), {22: 25.0})
     assert reactivation(times, objects, _rule(rule))["reactivated"]
 
 
-@pytest.mark.parametrize("rule", ["poisson_burst", "ranksum"])
+@pytest.mark.parametrize("rule", ["cue_split", "poisson_burst", "ranksum"])
 def test_the_controlled_rules_rarely_call_a_unit_at_baseline(rule):
     rng = np.random.default_rng(2)
     calls = [reactivation(*_trials(rng, {}, objects=tuple(range(8))), _rule(rule))["reactivated"]
@@ -100,6 +103,84 @@ def test_ranksum_is_one_sided_and_bonferroni_corrected():
     higher = np.r_[np.linspace(6, 7, 8), np.full(8, 3.0)]
     called, p = reactivated_ranksum(higher, baseline, objects, _rule("ranksum"))
     assert called and p[1] < 0.05 / 2
+
+
+NULL_UNITS = 300  # enough that a false-positive rate of 0.08 would lie significantly above 0.05
+NUISANCES = Nuisances()  # bursty gamma renewal spiking, gain per cue and drift
+
+
+def _calls(rule: str, n_units: int, seed: int, nuisances: Nuisances, response_hz: float = 0.0,
+           response_ms: tuple[float, float] = (0.0, 5000.0)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    calls = []
+    for _ in range(n_units):
+        times, objects = imagery_unit(rng, nuisances, response_hz, response_ms)
+        calls.append(reactivation_calls(times, objects, REACTIVATION, (rule,)).calls[rule])
+    return np.array(calls)
+
+
+def test_cue_split_holds_its_level_on_bursty_overdispersed_drifting_null_cues():
+    calls = _calls("cue_split", NULL_UNITS, seed=21, nuisances=NUISANCES)
+    low, _ = exact_interval(int(calls.sum()), len(calls))
+    assert low <= REACTIVATION.split_alpha, f"{calls.mean():.3f} of null units called reactivated"
+
+
+def test_the_authors_poisson_burst_rule_exceeds_its_level_on_the_same_null_cues():
+    # The null cues are hard enough to break the authors' rule, so the test above can fail.
+    calls = _calls("poisson_burst", 60, seed=21, nuisances=NUISANCES)
+    low, _ = exact_interval(int(calls.sum()), len(calls))
+    assert low > 0.05
+
+
+def test_cue_split_finds_units_raised_by_5_hz_while_imagining_one_object():
+    # 80%: the conventional power target, for one object of eight raised by 5 Hz through its imagery window.
+    assert _calls("cue_split", 60, seed=22, nuisances=NUISANCES, response_hz=5.0).mean() >= 0.8
+
+
+def test_cue_split_finds_a_response_confined_to_the_first_second_of_the_window():
+    # 80% again, for the same extra spikes as above (25 Hz for 1 s = 5 Hz for 5 s) in the first second
+    # only (a rule that relabels a cue's time bins as its baseline cannot find it: the quiet seconds
+    # of the window look like the baseline).
+    assert _calls("cue_split", 60, seed=24, nuisances=NUISANCES, response_hz=25.0,
+                  response_ms=(0.0, 1000.0)).mean() >= 0.8
+
+
+def test_cue_split_finds_as_many_planted_units_as_poisson_burst_on_poisson_trains():
+    # Where spiking is Poisson and the authors' rule holds its level, the new rule loses no power.
+    split = _calls("cue_split", 60, seed=23, nuisances=POISSON, response_hz=5.0)
+    burst = _calls("poisson_burst", 60, seed=23, nuisances=POISSON, response_hz=5.0)
+    assert split.sum() >= burst.sum()
+
+
+def test_cue_split_compares_each_cues_imagery_share_of_spikes_with_the_windows_share_of_time():
+    objects = np.repeat([1, 2], 20)
+    baseline = np.full(40, 2)
+    at_share = reactivated_cue_split(np.full(40, 10), baseline, objects, REACTIVATION)  # 10 of 12 = 5/6
+    assert not at_share[0] and at_share[2] == 1.0
+    more = reactivated_cue_split(np.r_[np.full(20, 20), np.full(20, 10)], baseline, objects, REACTIVATION)
+    assert more[0] and more[1][1] < more[1][2]
+
+
+def test_cue_split_is_one_sided():
+    objects = np.repeat([1, 2], 20)
+    called, _, family = reactivated_cue_split(np.full(40, 2), np.full(40, 6), objects, REACTIVATION)
+    assert not called and family == 1.0
+
+
+def test_cue_split_is_blind_to_a_gain_shared_by_a_cues_baseline_and_imagery():
+    # Drift and trial gain scale both windows of a cue: the split does not move.
+    rng = np.random.default_rng(25)
+    objects = np.repeat(np.arange(8), 8)
+    gain = np.exp(rng.normal(0, 1, 64)) * np.where(objects == 3, 5.0, 1.0)  # object 3 cued while the unit was fast
+    total = rng.poisson(3.0 * 6 * gain)  # 3 Hz over the 1-s baseline and the 5-s window
+    imagery = rng.binomial(total, 5 / 6)  # the spikes fall in the window at its share of the time
+    called, _, _ = reactivated_cue_split(imagery, total - imagery, objects, REACTIVATION)
+    assert not called
+
+
+def test_a_cue_split_unit_without_spikes_is_not_reactivated():
+    called, p, family = reactivated_cue_split(np.zeros(16), np.zeros(16), np.repeat([1, 2], 8), REACTIVATION)
+    assert not called and family == 1.0 and (p == 1.0).all()
 
 
 def test_window_rates_are_spikes_per_second():
@@ -263,7 +344,7 @@ def test_tables_with_repeated_keys_are_refused_rather_than_joined_by_position():
         imagery_session(session, features, REACTIVATION, ImageryParams(n_shuffles=20, seed=0))
 
 
-@pytest.mark.parametrize("rule", ["poisson_burst", "threshold_anova", "ranksum"])
+@pytest.mark.parametrize("rule", ["cue_split", "poisson_burst", "threshold_anova", "ranksum"])
 def test_all_rules_from_one_rate_computation_agree_with_each_rule_alone(rule):
     times, objects = _trials(np.random.default_rng(6), {22: 10.0})
     together = reactivation_calls(times, objects, REACTIVATION)

@@ -7,18 +7,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nuisance_trains import POISSON, Nuisances, screening_order, screening_unit
 from scipy import stats
 
+from vtc_imagery.calibration import exact_interval
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.screening import (
     ScreeningParams,
     binary_raster,
     category_anova,
+    half_rise_latency,
     image_responses,
+    image_shift_p,
     max_image_z,
     moving_average,
+    paired_window_differences,
+    paired_windows_test,
     passes_category_threshold,
     screen_unit,
+    skew_corrected_t,
     unit_latency,
     window_counts,
 )
@@ -146,7 +153,7 @@ def test_the_anova_rule_also_asks_for_category_selectivity():
     times, labels = _responsive_trials(rng, n_per_cat=100)
     ids = np.arange(len(times)) // 4 + 1
     shuffled = rng.permutation(labels)  # the response no longer follows the category labels
-    loose = screen_unit(times, ids, shuffled, 266.6, replace(SCREENING, rescue_sd=1e9))
+    loose = screen_unit(times, ids, shuffled, 266.6, replace(SCREENING, rescue_sd=1e9, responsive_rule="threshold"))
     anova_rule = replace(SCREENING, rescue_sd=1e9, responsive_rule="threshold_anova")
     strict = screen_unit(times, ids, shuffled, 266.6, anova_rule)
     assert loose.responsive and not loose.category_selective
@@ -174,3 +181,157 @@ def test_the_noise_ceiling_uses_the_response_window_after_the_latency():
     assert noise_ceiling(right) > 0.8
     assert noise_ceiling(early) < noise_ceiling(right)
     assert early.sum() < 0.6 * right.sum()  # the early window misses most of the response
+
+
+# --- The calibrated default rule, paired_windows ----------------------------------------------------------------
+
+NULL_UNITS = 300  # enough that a false-positive rate of 0.08 would lie significantly above 0.05
+NUISANCES = Nuisances()  # bursty gamma renewal spiking, trial gain and drift
+
+
+def _calls(rule: str, n_units: int, seed: int, nuisances: Nuisances, response_hz: float = 0.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    calls = []
+    for k in range(n_units):
+        if k % 20 == 0:  # sessions of 20 units, each with its own stimulus order
+            design = screening_order(rng)
+        times, ids, categories = screening_unit(rng, nuisances, response_hz, design=design)
+        unit = screen_unit(times, ids, categories, 266.6, SCREENING)
+        calls.append(getattr(unit, f"responsive_{rule}"))
+    return np.array(calls)
+
+
+def test_paired_windows_holds_its_level_on_bursty_overdispersed_drifting_null_trains():
+    calls = _calls("paired_windows", NULL_UNITS, seed=11, nuisances=NUISANCES)
+    low, _ = exact_interval(int(calls.sum()), len(calls))
+    assert low <= SCREENING.alpha, f"{calls.mean():.3f} of null units called responsive"
+
+
+def test_the_authors_threshold_rule_exceeds_its_level_on_the_same_null_trains():
+    # The null trains are hard enough to break the authors' rule, so the test above can fail.
+    calls = _calls("threshold", 100, seed=11, nuisances=NUISANCES)
+    low, _ = exact_interval(int(calls.sum()), len(calls))
+    assert low > SCREENING.alpha
+
+
+def test_paired_windows_finds_units_that_respond_to_one_category_by_5_hz():
+    # 80%: the conventional power target, for a weak response (5 Hz for 200 ms, one category only).
+    assert _calls("paired_windows", 60, seed=12, nuisances=NUISANCES, response_hz=5.0).mean() >= 0.8
+
+
+def test_paired_windows_finds_as_many_planted_responses_as_the_threshold_rule_on_poisson_trains():
+    # Where spiking is Poisson and the authors' rule calls few null units, the new rule loses no power.
+    paired = _calls("paired_windows", 60, seed=13, nuisances=POISSON, response_hz=3.0)
+    threshold = _calls("threshold", 60, seed=13, nuisances=POISSON, response_hz=3.0)
+    assert paired.sum() >= threshold.sum()
+
+
+def test_the_paired_differences_are_response_window_rate_minus_baseline_rate():
+    times = [np.array([-40.0, 10.0, 100.0, 200.0, 346.0, 350.0]), np.array([90.0])]
+    params = replace(SCREENING, paired_response_start_ms=80.0, paired_baseline_ms=(-50.0, 80.0))
+    np.testing.assert_allclose(paired_window_differences(times, 266.6, params),
+                               [3 / 0.2666 - 2 / 0.130, 1 / 0.2666])
+
+
+def _paired(differences: np.ndarray, categories: np.ndarray, stim_ids: np.ndarray | None = None):
+    stim_ids = np.arange(len(differences)) // 4 if stim_ids is None else stim_ids
+    return paired_windows_test(differences, categories, stim_ids)
+
+
+def test_paired_windows_is_one_sided():
+    # A unit silenced in the response window is not responsive by this rule.
+    differences = np.r_[np.full(1000, -5.0), np.full(1000, -4.0)]
+    test = _paired(differences, np.repeat(["faces", "text"], 1000))
+    assert test.p_overall == 1.0 and test.p_category == 1.0 and test.p >= SCREENING.alpha
+
+
+def test_a_response_to_one_small_category_is_found_by_the_category_part():
+    rng = np.random.default_rng(14)
+    categories = np.repeat(list("abcde"), [400, 400, 400, 400, 116])
+    differences = rng.normal(0.0, 10.0, len(categories)) + np.where(categories == "e", 4.0, 0.0)
+    test = _paired(differences, categories)
+    assert test.p_overall > SCREENING.alpha / 3 and test.p < SCREENING.alpha
+    assert test.p == pytest.approx(3 * 5 * test.p_category)
+
+
+def test_a_response_to_a_single_image_is_found_by_the_single_image_part():
+    # The sparse, concept-cell-like units of the authors' single-image rescue.
+    rng = np.random.default_rng(18)
+    stim_ids = np.concatenate([rng.permutation(500) for _ in range(4)])  # four blocks in random order
+    categories = np.array(list("abcde"))[stim_ids % 5]
+    differences = rng.normal(0.0, 10.0, 2000) + np.where(stim_ids == 7, 40.0, 0.0)
+    test = _paired(differences, categories, stim_ids)
+    assert test.p_overall > SCREENING.alpha / 3 and 5 * test.p_category > SCREENING.alpha / 3
+    assert test.p_image < SCREENING.alpha / 3 and test.p < SCREENING.alpha
+
+
+def test_the_single_image_p_counts_the_observed_labelling_and_is_never_zero():
+    rng = np.random.default_rng(20)
+    stim_ids = np.concatenate([rng.permutation(50) for _ in range(4)])
+    differences = np.where(stim_ids == 3, 100.0, 0.0)  # no shift of the labels reaches the observed sum
+    assert image_shift_p(differences, stim_ids) == pytest.approx(1 / 200)
+
+
+def test_the_single_image_p_is_the_share_of_label_shifts_at_least_as_extreme():
+    # Reference: every cyclic shift of the labels computed directly.
+    rng = np.random.default_rng(19)
+    stim_ids = np.concatenate([rng.permutation(30) for _ in range(4)])
+    differences = rng.normal(size=120)
+    centred = differences - differences.mean()
+    largest = [max(np.roll(centred, -k)[stim_ids == i].sum() / 2.0 for i in range(30)) for k in range(120)]
+    assert image_shift_p(differences, stim_ids) == pytest.approx(np.mean(np.array(largest) >= largest[0] - 1e-12))
+
+
+def test_a_stimulus_order_that_repeats_exactly_leaves_the_single_image_part_unable_to_call():
+    # Shifting a periodic order only renames the images: every shift is the observed grouping, p = 1
+    # (documented: the part is then conservative, never liberal).
+    stim_ids = np.tile(np.arange(50), 4)
+    assert image_shift_p(np.where(stim_ids == 3, 100.0, 0.0), stim_ids) == 1.0
+
+
+def test_the_skew_correction_is_the_plain_t_without_skew_and_smaller_for_left_skewed_differences():
+    plain = np.sqrt(100) * 0.3 / 2.0
+    assert skew_corrected_t(0.3, 2.0, 0.0, 100) == pytest.approx(plain)
+    assert skew_corrected_t(0.3, 2.0, -8.0, 100) < plain
+
+
+def test_every_rule_is_reported_and_responsive_is_the_configured_rules_call():
+    times, ids, categories = screening_unit(np.random.default_rng(15), NUISANCES, response_hz=4.0)
+    for rule in ("threshold", "threshold_anova", "paired_windows"):
+        unit = screen_unit(times, ids, categories, 266.6, replace(SCREENING, responsive_rule=rule))
+        assert unit.responsive == getattr(unit, f"responsive_{rule}")
+
+
+def test_an_unknown_responsiveness_rule_is_refused():
+    with pytest.raises(ValueError, match="unknown responsiveness rule"):
+        replace(SCREENING, responsive_rule="vibes")
+
+
+def test_a_unit_with_bursts_but_no_response_gets_no_latency():
+    # FIX (latency of unresponsive units): bursts of a non-responsive unit no longer place a response window.
+    rng = np.random.default_rng(16)
+    for _ in range(20):
+        times, ids, categories = screening_unit(rng, NUISANCES)
+        unit = screen_unit(times, ids, categories, 266.6, SCREENING)
+        if unit.n_burst_trials > 0 and not unit.responsive:
+            break
+    assert unit.n_burst_trials > 0 and not unit.responsive
+    assert np.isnan(unit.latency_ms) and unit.latency_source == ""
+
+
+def test_a_responsive_unit_too_sparse_for_bursts_gets_the_half_rise_latency():
+    # 0.5 Hz baseline and one spike in 150-350 ms on every trial of category a: a clear response,
+    # but too few spikes in any one trial for a burst.
+    rng = np.random.default_rng(17)
+    categories = np.repeat(list("ab"), 1000)
+    times = [np.sort(np.r_[rng.uniform(-500, 600, rng.poisson(0.55)), rng.uniform(150, 350, int(c == "a"))])
+             for c in categories]
+    unit = screen_unit(times, np.arange(2000) // 4 + 1, categories, 266.6, SCREENING)
+    assert unit.responsive and unit.n_burst_trials == 0 and unit.latency_source == "psth"
+    assert unit.latency_ms == pytest.approx(150, abs=10)
+
+
+def test_the_half_rise_latency_of_a_step_response_is_the_step():
+    raster = np.zeros((40, 700))
+    raster[:, 170 + 140:170 + 340] = 1.0  # every trial fires every ms from 140 to 340 ms after onset
+    assert half_rise_latency(raster, np.repeat(list("ab"), 20), 266.6, SCREENING) == pytest.approx(140, abs=1)

@@ -139,7 +139,8 @@ def test_imagery_validation_on_the_ci_cohort(run_dir):
 def test_the_calibration_table_judges_every_call_and_is_labelled_simulated(run_dir):
     table = pd.read_csv(run_dir / "results/calibration/calibration.tsv", sep="\t")
     assert {"responsive", "axis-tuned", "reactivated", "M1 preferred", "M1 orthogonal", "M2 viewing"} <= set(table.call)
-    assert set(table[table.call == "reactivated"].rule) == {"poisson_burst", "threshold_anova", "ranksum"}
+    assert set(table[table.call == "reactivated"].rule) == {"cue_split", "poisson_burst", "threshold_anova", "ranksum"}
+    assert set(table[table.call == "responsive"].rule) == {"paired_windows", "threshold", "threshold_anova"}
     assert table.simulated.all() and set(table.scenario) == {"realistic"}
     assert set(table.verdict) <= {"calibrated", "inconclusive", "exceeds", "untested"}
     assert (run_dir / "results/calibration/calibration.png").stat().st_size > 10_000

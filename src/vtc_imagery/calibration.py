@@ -36,6 +36,7 @@ from . import selection as sel
 from .objects import read_object_space, stimulus_ids
 from .pipeline import AnalysisParams, SessionResult, analyse_session, imagery_model_tests
 from .reactivation import RULES as REACTIVATION_RULES
+from .screening import RESPONSIVE_RULES
 from .simulate import get_profile, plan_cohort, simulate_cohort
 from .simulate.profiles import IMAGERY, SCREENING
 from .simulate.realism import Realism
@@ -172,14 +173,9 @@ def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, param
 
 
 def responsive_by_rule(units: pd.DataFrame) -> dict[str, pd.Series]:
-    """Each responsiveness rule's call per unit: the authors' `threshold` (category threshold above
-    the rate floor, or the single-image rescue) and `threshold_anova` (the threshold branch also
-    needs the category ANOVA), rebuilt from the screening columns every rule leaves."""
-    has_latency = units.latency_ms.notna()
-    branch = sel.called(units.passes_threshold) & sel.called(units.above_rate_floor) & has_latency
-    rescued = sel.called(units.rescued) & has_latency
-    selective = sel.called(units.category_selective)
-    return {"threshold": branch | rescued, "threshold_anova": (branch & selective) | rescued}
+    """Each responsiveness rule's call per unit, as screening reports it (`responsive_<rule>`:
+    the authors' `threshold`, `threshold_anova` and the default `paired_windows`)."""
+    return {rule: sel.called(units[f"responsive_{rule}"]) for rule in RESPONSIVE_RULES}
 
 
 def nominal_levels(params: AnalysisParams) -> dict[str, float]:
