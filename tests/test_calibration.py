@@ -157,7 +157,8 @@ def fast_calibration() -> pd.DataFrame:
     with ProcessPoolExecutor(max_workers=2) as pool:
         table = pd.concat(list(pool.map(_fast_cohort, jobs)), ignore_index=True)
     config = yaml.safe_load((REPO / "config.yaml").read_text())
-    levels = {"responsive": 0.05, "reactivated": 0.05, "axis-tuned": config["axis"]["alpha"],
+    levels = {"responsive": config["screening"]["alpha"], "reactivated": config["reactivation"]["split_alpha"],
+              "axis-tuned": config["axis"]["alpha"],
               "axis-tuned beyond category": config["axis"]["alpha"]}
     defaults = {"responsive": config["screening"]["responsive_rule"], "reactivated": config["reactivation"]["rule"]}
     assert levels == {k: v for k, v in nominal_levels(_params()).items() if k in levels}

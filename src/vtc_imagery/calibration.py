@@ -179,10 +179,12 @@ def responsive_by_rule(units: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def nominal_levels(params: AnalysisParams) -> dict[str, float]:
-    """The level each call is judged at: the axis-tuning test's per-repeat alpha; 0.05 for the rest
-    (the responsiveness and reactivation rules state no level of their own; 0.05 is the level of
-    their ANOVA and rank-sum variants)."""
-    levels = dict.fromkeys(["responsive", "reactivated", *MODEL_TESTS, *DECODING_TESTS], 0.05)
+    """The level each call is judged at: the default rules' own family-wise levels (`screening.alpha`,
+    `reactivation.split_alpha`), the axis-tuning test's per-repeat alpha, and 0.05 for the model and
+    decoding tests. The authors' rules state no level and are judged at the default's."""
+    levels = dict.fromkeys([*MODEL_TESTS, *DECODING_TESTS], 0.05)
+    levels["responsive"] = params.screening.alpha
+    levels["reactivated"] = params.reactivation.split_alpha
     levels["axis-tuned"] = levels["axis-tuned beyond category"] = params.axis.alpha
     return levels
 

@@ -4,10 +4,9 @@ object-space file, and truth tables that only tests and the summary report compa
 Same profile and seed give the same data (NWB object ids and creation dates aside). The profiles
 here are realistic (realism.py: renewal spiking with bursts, trial gain, drift, patient effects,
 tuning that is not the analysis's model, noisy imagery; marginals.py measures it against the real
-recordings); `Realism(enabled=False)` gives back the idealised cohort, which is what the
-workflow simulates by default for now (config simulation.realism: false) until its calls are
-calibrated. The simulator imports nothing from the analysis: only file writing (..io,
-..nwb.write) and the category names (..categories).
+recordings), and the workflow simulates them by default (config simulation.realism: true);
+`Realism(enabled=False)` gives back the idealised cohort. The simulator imports nothing from the
+analysis: only file writing (..io, ..nwb.write) and the category names (..categories).
 """
 
 from __future__ import annotations
