@@ -92,7 +92,11 @@ def final_targets():
         *expand(rules.figure.output.html, figure=FIGURE_INPUTS),
     ]
     if SYNTHETIC_SOURCE:
-        targets += [rules.validate_perception.output[0], rules.validate_imagery.output[0]]
+        targets += [
+            rules.validate_perception.output[0],
+            rules.validate_imagery.output[0],
+            rules.validate_funnel.output[0],
+        ]
     if config["calibration"]["enabled"]:
         targets += rules.calibration.output
     return targets

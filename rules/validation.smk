@@ -4,6 +4,7 @@
 localrules:
     validate_perception,
     validate_imagery,
+    validate_funnel,
 
 
 rule validate_perception:
@@ -52,10 +53,34 @@ rule validate_imagery:
         "../scripts/validate_imagery.py"
 
 
+rule validate_funnel:
+    """SIMULATED data only: the selection funnel planted vs recovered, stage by stage, with the
+    authors' rules' counts beside the defaults'."""
+    input:
+        units=rules.population.output.units,
+        imagery=rules.imagery_population.output.units,
+        truth=f"{SYNTH_DIR}/truth/units.parquet",
+    output:
+        report(
+            "results/validation/funnel.tsv",
+            caption="../report/validate_funnel.rst",
+            category="Validation (simulated)",
+        ),
+    log:
+        "logs/validate_funnel.log",
+    conda:
+        "../envs/validation.yaml"
+    params:
+        simulated=SIMULATED,
+    script:
+        "../scripts/validate_funnel.py"
+
+
 rule validate:
     """SIMULATED data only: every validation table against the planted truth (perception, imagery)
     and the calibration suite; `snakemake validate` builds just these."""
     input:
         rules.validate_perception.output[0],
         rules.validate_imagery.output[0],
+        rules.validate_funnel.output[0],
         rules.calibration.output,

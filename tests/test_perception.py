@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from vtc_imagery.perception import model_comparison, selection_funnel
-from vtc_imagery.validation import perception_validation
+from vtc_imagery.validation import funnel_against_truth, perception_validation
 
 
 def _units():
@@ -62,6 +62,23 @@ def test_validation_scores_calls_and_axes_against_the_planted_truth():
     assert table["axis-tuned sensitivity"] == 1.0
     assert table["axis-tuned specificity"] == 1.0
     assert table["median cosine(recovered, planted axis)"] == np.median([1.0, 0.0])
+
+
+def test_the_funnel_against_the_truth_counts_planted_recovered_and_the_authors_rules_per_stage():
+    units = _units().assign(responsive_threshold=[True, True, True, True, True, True])
+    truth = pd.DataFrame(dict(unit_id=[f"u{i}" for i in range(6)], area=["VTC"] * 4 + ["hippocampus", "VTC"],
+                              unit_type=["axis", "axis", "category", "none", "axis", "axis"],
+                              reactivated=[True, False, False, False, False, True]))
+    imagery = pd.DataFrame(dict(unit_id=["u0", "u1", "u5"], reactivated=[False, True, False],
+                                reactivated_poisson_burst=[True, True, False]))
+    funnel = funnel_against_truth(units, imagery, truth).set_index("stage")
+    assert funnel.planted.tolist() == [6, 5, 4, 3, 3, 3, 2]  # u5 is a planted axis unit the run missed
+    assert funnel.recovered.tolist() == [6, 5, 3, 2, 1, 2, 1]
+    assert funnel.loc["axis-tuned", "recovered_and_planted"] == 2
+    assert funnel.loc["reactivated", "recovered_and_planted"] == 0  # the run called u1, the cohort planted u0
+    assert funnel.authors_rule["responsive"] == 5 and funnel.authors_rule["reactivated"] == 2
+    assert np.isnan(funnel.authors_rule["axis-tuned"])  # the default axis-tuning rule is the authors'
+    assert funnel.paper["responsive"] == 456
 
 
 def test_the_unit_table_joins_screening_and_axis_columns_and_untested_units_are_not_axis_tuned():

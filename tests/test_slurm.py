@@ -16,7 +16,8 @@ from conftest import REPO, assert_same_tables, result_tables, snakemake
 pytestmark = pytest.mark.slurm
 SCRIPT = REPO / "tests/slurm/local_cluster.sh"
 LOCAL_RULES = {"recorded_units", "population", "selection_funnel", "model_comparison", "closed_loop",
-               "validate_perception", "imagery_population", "validate_imagery", "calibration", "qc_session", "summary",
+               "validate_perception", "imagery_population", "validate_imagery", "validate_funnel",
+               "calibration", "qc_session", "summary",
                "figure"}
 
 

@@ -82,3 +82,47 @@ def imagery_validation(imagery_units: pd.DataFrame, truth: pd.DataFrame, m1: dic
                      note=f"95% CI [{pref.ci_low:.3f}, {pref.ci_high:.3f}]; {m1['test']} p = {m1['p_value']:.3g}; "
                           "planted > 0"))
     return pd.DataFrame(rows)
+
+
+# The authors' rule at each funnel stage where the default is not theirs (the axis-tuning repeat rule is).
+AUTHORS_RESPONSIVE, AUTHORS_REACTIVATION = "threshold", "poisson_burst"
+
+
+def funnel_against_truth(units: pd.DataFrame, imagery_units: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The selection funnel planted vs recovered (SIMULATED): per stage the units the cohort planted,
+    the units the run selected with its default rules, how many of those were planted (correct), and
+    the count with the authors' rule where it differs from the default (responsive: `threshold`;
+    reactivated: `poisson_burst`, over the default's axis-tuned units in imagery sessions).
+
+    units: the population table (one row per unit); imagery_units: one row per unit of an imagery
+    session; truth: the simulator's unit truth table (unit_type, area, reactivated)."""
+    t = truth.set_index("unit_id").reindex(units.unit_id)
+    in_vtc = (t.area == sel.VTC).to_numpy()
+    planted = {"recorded": np.ones(len(units), bool), sel.VTC: in_vtc,
+               "responsive": in_vtc & (t.unit_type != "none").to_numpy(),
+               "axis-tuned": in_vtc & (t.unit_type == "axis").to_numpy()}
+    planted["axis-tuned beyond category"] = planted["axis-tuned"]
+    imagery_ids = set(imagery_units.unit_id)
+    in_imagery = units.unit_id.isin(imagery_ids).to_numpy()
+    planted["axis-tuned in imagery sessions"] = planted["axis-tuned"] & in_imagery
+    planted["reactivated"] = planted["axis-tuned in imagery sessions"] & t.reactivated.fillna(False).to_numpy(bool)
+
+    tuned = sel.axis_tuned(units).to_numpy()
+    reactivated_by = {rule: units.unit_id.isin(imagery_units.unit_id[sel.called(imagery_units[column])]).to_numpy()
+                      for rule, column in (("default", "reactivated"),
+                                           ("authors", f"reactivated_{AUTHORS_REACTIVATION}"))}
+    recovered = {"recorded": np.ones(len(units), bool), sel.VTC: sel.vtc(units).to_numpy(),
+                 "responsive": sel.responsive(units).to_numpy(), "axis-tuned": tuned,
+                 "axis-tuned beyond category": sel.axis_tuned_beyond_category(units).to_numpy(),
+                 "axis-tuned in imagery sessions": tuned & in_imagery,
+                 "reactivated": tuned & in_imagery & reactivated_by["default"]}
+    authors = {"responsive": (sel.vtc(units) & sel.called(units[f"responsive_{AUTHORS_RESPONSIVE}"])).to_numpy(),
+               "reactivated": tuned & in_imagery & reactivated_by["authors"]}
+    rows = []
+    for stage, want in planted.items():
+        got = recovered[stage]
+        rows.append(dict(stage=stage, planted=int(want.sum()), recovered=int(got.sum()),
+                         recovered_and_planted=int((got & want).sum()),
+                         authors_rule=int(authors[stage].sum()) if stage in authors else np.nan,
+                         paper=np.nan if paper.FUNNEL.get(stage) is None else paper.FUNNEL[stage]))
+    return pd.DataFrame(rows)
