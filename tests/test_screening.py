@@ -203,8 +203,9 @@ def _calls(rule: str, n_units: int, seed: int, nuisances: Nuisances, response_hz
 
 def test_paired_windows_holds_its_level_on_bursty_overdispersed_drifting_null_trains():
     calls = _calls("paired_windows", NULL_UNITS, seed=11, nuisances=NUISANCES)
-    low, _ = exact_interval(int(calls.sum()), len(calls))
-    assert low <= SCREENING.alpha, f"{calls.mean():.3f} of null units called responsive"
+    # The rate itself at most nominal (so not significantly above it either): over 300 nulls a true
+    # rate of 0.08 passes with probability about 0.04, one of 0.03 fails with about 0.01.
+    assert calls.mean() <= SCREENING.alpha, f"{calls.mean():.3f} of null units called responsive"
 
 
 def test_the_authors_threshold_rule_exceeds_its_level_on_the_same_null_trains():

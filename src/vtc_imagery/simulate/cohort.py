@@ -349,20 +349,28 @@ def realistic_drive(units: pd.DataFrame, features: np.ndarray, categories: np.nd
 
 def _plan_closed_loop_realistic(rng: np.random.Generator, units: pd.DataFrame,
                                 objects: ObjectSpace) -> tuple[str, pd.DataFrame]:
-    """Synthetic stimuli stepped along the strongest tuned unit's planted axis and along a random
-    direction orthogonal to it (both in the unscaled space), out to 1.5 times each direction's
-    natural range; `step` is the projection on the direction."""
+    """Synthetic stimuli stepped along the strongest tuned unit's axis and along a random direction
+    orthogonal to it, out to 1.5 times each direction's natural range; `step` is the projection on
+    the direction.
+
+    Both directions are taken in the per-dimension-normalised space, as the real experiment made its
+    stimuli along the axis estimated in that space (the paper's convention), then written back as
+    unscaled features: stepping along the unit's `axis` raises its planted drive fastest per unit of
+    normalised distance, and the orthogonal direction leaves the drive unchanged (its unscaled
+    features are orthogonal to `axis_raw`)."""
     tuned = units[units.unit_type == AXIS]
     target = tuned.loc[tuned.peak_hz.idxmax()] if len(tuned) else units.iloc[0]
-    w = np.asarray(target.axis_raw)
-    # Drawn with the features' own spread, so the orthogonal direction lives where objects vary.
-    v = rng.normal(size=len(w)) * objects.features.std(axis=0)
+    norms = np.sqrt((objects.features**2).sum(axis=0))
+    scaled = objects.features / norms
+    w = np.asarray(target.axis)
+    # Drawn with the normalised features' own spread, so the orthogonal direction lives where objects vary.
+    v = rng.normal(size=len(w)) * scaled.std(axis=0)
     v -= (v @ w) * w
     v /= np.linalg.norm(v)
     rows = []
     for a, (name, direction) in enumerate((("preferred", w), ("orthogonal", v))):
-        edge = 1.5 * np.abs(objects.features @ direction).max()
+        edge = 1.5 * np.abs(scaled @ direction).max()
         for s, step in enumerate(np.linspace(-edge, edge, N_SYNTHETIC_STEPS)):
             rows.append(dict(stim_id=SYNTHETIC_ID_BASE + a * N_SYNTHETIC_STEPS + s + 1, axis=name,
-                             step=float(step), features=list(step * direction)))
+                             step=float(step), features=list(step * direction * norms)))
     return str(target.unit_id), pd.DataFrame(rows)

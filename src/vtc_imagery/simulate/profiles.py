@@ -121,7 +121,9 @@ PROFILES: dict[str, CohortProfile] = {
         other_units_per_session=3,
         imagery_sessions=((2, 6),),
         closed_loop_patients=(1,),
-        imagery_unit_share=0.35,
+        # Above the paper's 0.29 so that the imagery session has enough axis-tuned and reactivated units
+        # for the end-to-end checks to mean something.
+        imagery_unit_share=0.6,
         n_database=2_000,
     ),
 }
