@@ -37,6 +37,7 @@ if SYNTHETIC_SESSIONS:
     )
 SYNTHETIC_SOURCE = config["source"] == "synthetic"  # the virtual cohort: simulated here, truth tables beside it
 SIMULATED = SYNTHETIC_SOURCE or bool(SYNTHETIC_SESSIONS)
+config["_simulated"] = SIMULATED  # for the report's captions, like _provenance
 SYNTH_DIR = f"data/synthetic/{config['simulation']['profile']}"
 _dandi = config["dandi"]
 DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi["dandiset_id"] else "data/dandi/unset"
