@@ -129,7 +129,7 @@ def _naive_loo(r, predict):
 
 
 def test_loo_axis_ev_equals_the_naive_500_fold_loop(space):
-    # FIX matlab_code.md §4 item 8: fit and projection use the same scaled features.
+    # FIX departure 8: fit and projection use the same scaled features.
     _, scaled, r = space
 
     def fold(keep, j):
@@ -154,7 +154,7 @@ def test_projecting_raw_features_as_the_authors_did_gives_other_predictions(spac
 
 
 def test_loo_category_model_is_one_hot_ols(space):
-    # FIX matlab_code.md §4 item 9: one-hot labels, not the category number as one regressor.
+    # FIX departure 9: one-hot labels, not the category number as one regressor.
     _, _, r = space
     cats = np.array(list("abcde") * 24)
 
@@ -167,7 +167,7 @@ def test_loo_category_model_is_one_hot_ols(space):
 
 
 def test_loo_exemplar_model_equals_refitting_every_candidate_in_every_fold(space):
-    # FIX matlab_code.md §4 item 10: separate cubic coefficients, signed exemplar (a stimulus), the
+    # FIX departure 10: separate cubic coefficients, signed exemplar (a stimulus), the
     # fitted coefficients used for prediction, no leakage of the held-out image.
     _, scaled, r = space
     x, y = scaled[:40], r[:40]
@@ -372,7 +372,7 @@ def test_the_null_pvalue_is_uniform(space):
 
 
 def test_one_threshold_decides_axis_tuning_for_every_cell_set():
-    # FIX matlab_code.md §4 item 7: >= 99 of 100 for the screening set but >= 98 for the recall set.
+    # FIX departure 7: >= 99 of 100 for the screening set but >= 98 for the recall set.
     p = np.r_[np.full(98, 0.001), 0.5, 0.5]
     assert not ax.is_axis_tuned(p, 0.01, 99)
     assert ax.is_axis_tuned(np.r_[p[:-1], 0.001], 0.01, 99)

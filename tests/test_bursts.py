@@ -46,13 +46,13 @@ def test_spikes_at_the_baseline_rate_rarely_make_a_burst():
 
 
 def test_a_burst_is_found_even_when_no_spike_follows_the_window():
-    # FIX matlab_code.md §4 item 6: p_burst needed a spike at or after StopT to analyse a trial.
+    # FIX departure 6: p_burst needed a spike at or after StopT to analyse a trial.
     spikes = 200 + 2.0 * np.arange(8)  # the last spike is at 214 ms, nothing after 267 ms
     assert strongest_burst_onset(spikes, 0.005, 50, 267, BURSTS) == 200.0
 
 
 def test_a_trial_without_baseline_spikes_uses_the_units_pooled_baseline_rate():
-    # FIX matlab_code.md §4 item 6: a zero baseline made any 5-spike cluster an infinite-surprise burst.
+    # FIX departure 6: a zero baseline made any 5-spike cluster an infinite-surprise burst.
     trials = [np.array([-30.0, -10.0, 100.0]), np.array([150.0]), np.array([-40.0, 120.0])]
     rates = baseline_rates(trials, (-50.0, 0.0))
     np.testing.assert_allclose(rates, [2 / 50, 3 / 150, 1 / 50])

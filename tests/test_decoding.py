@@ -41,7 +41,7 @@ def test_more_units_than_images_cannot_be_decoded_leave_one_out():
 
 
 def test_perfect_decoding_always_identifies_the_target(population):
-    # FIX matlab_code.md §4 item 13: the authors' loop skipped the target, so accuracy was always 0.
+    # FIX departure 13: the authors' loop skipped the target, so accuracy was always 0.
     features, _ = population
     table = identification_accuracy(features, features, np.array([1, 10, 50]), np.random.default_rng(0), 200)
     assert table.accuracy.tolist() == [1.0, 1.0, 1.0]
@@ -77,7 +77,7 @@ def test_reconstruction_is_the_nearest_database_object_scored_against_the_best_p
 
 
 def test_database_pruning_drops_duplicates_and_near_stimuli_but_never_compares_an_object_with_itself():
-    # FIX matlab_code.md §4 item 14: self-comparisons flagged every image of the authors' database.
+    # FIX departure 14: self-comparisons flagged every image of the authors' database.
     stimuli = np.array([[0.0, 0.0]])
     database = np.array([[5.0, 5.0], [1.0, 1.0], [5.0, 5.0], [0.1, 0.0], [3.0, 0.0]])
     assert prune_database(database, stimuli, 0.0).tolist() == [0, 1, 3, 4]  # the second [5, 5] is a duplicate

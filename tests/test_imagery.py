@@ -79,7 +79,7 @@ def test_the_threshold_rule_is_liberal_at_baseline():
 
 
 def test_bursts_are_counted_per_object_against_the_baseline_rate():
-    # FIX matlab_code.md §4 item 4: the whole 0-5 s window is searched, against the baseline rate.
+    # FIX departure 4: the whole 0-5 s window is searched, against the baseline rate.
     burst = 300 + 4.0 * np.arange(8)  # in the first second, which the authors never searched
     times = [burst, burst + 100, burst + 50, np.array([2500.0]), np.array([100.0, 4000.0])]
     objects = np.array([5, 5, 5, 6, 6])
@@ -88,7 +88,7 @@ def test_bursts_are_counted_per_object_against_the_baseline_rate():
 
 
 def test_the_threshold_rule_uses_each_cues_own_baseline():
-    # FIX matlab_code.md §4 item 5: baseline = the pre-cue window of the cued trials themselves.
+    # FIX departure 5: baseline = the pre-cue window of the cued trials themselves.
     rng = np.random.default_rng(3)
     times, objects = _trials(rng, {11: 30.0})
     called, z = reactivated_threshold_anova(times, objects, _rule("threshold_anova"))
@@ -200,7 +200,7 @@ def _population(rng, n_units=12, objects=6, trials=8, signal=1.5):
 
 
 def test_imagined_objects_are_decoded_above_chance_and_shuffled_labels_give_chance():
-    # FIX matlab_code.md §4 item 3: labels stay aligned with trials; shuffling them gives chance.
+    # FIX departure 3: labels stay aligned with trials; shuffling them gives chance.
     rates, labels, _ = _population(np.random.default_rng(0))
     # recall trial k: the first four cues of object k and the last four of object k + 1
     pairings = np.where(np.arange(len(labels)) % 8 < 4, labels, (labels - 1) % 6)
@@ -213,7 +213,7 @@ def test_imagined_objects_are_decoded_above_chance_and_shuffled_labels_give_chan
 
 
 def test_a_viewing_decoder_transfers_to_imagery_with_its_own_scale():
-    # FIX matlab_code.md §4 item 2: viewing rates are taken after each unit's latency (as given here).
+    # FIX departure 2: viewing rates are taken after each unit's latency (as given here).
     rng = np.random.default_rng(1)
     view, view_labels, tuning = _population(rng, trials=4, signal=2.0)
     labels = np.repeat(np.arange(6), 8)
@@ -222,7 +222,7 @@ def test_a_viewing_decoder_transfers_to_imagery_with_its_own_scale():
 
 
 def test_chance_is_one_over_the_sessions_own_number_of_objects():
-    # FIX matlab_code.md §4 item 15: an 8-object session was given the chance level of 6 objects.
+    # FIX departure 15: an 8-object session was given the chance level of 6 objects.
     import pandas as pd
 
     rng = np.random.default_rng(2)
@@ -242,7 +242,7 @@ def test_chance_is_one_over_the_sessions_own_number_of_objects():
 
 
 def test_imagined_features_are_identified_by_stim_id_not_by_local_index():
-    # FIX matlab_code.md §4 items 11 and 12: the target is the object's own stim_id; ridge on few dims.
+    # FIX departures 11 and 12: the target is the object's own stim_id; ridge on few dims.
     import pandas as pd
 
     rng = np.random.default_rng(4)
@@ -259,7 +259,7 @@ def test_imagined_features_are_identified_by_stim_id_not_by_local_index():
 
 
 def test_the_response_correlation_test_counts_shuffles_at_least_as_correlated():
-    # FIX matlab_code.md §4 item 21: implemented from the working scripts, not the stub refactor.
+    # FIX departure 21: implemented from the working scripts, not the stub refactor.
     x = np.arange(8.0)
     r, p = shuffle_correlation_test(x, 2 * x + 1, np.random.default_rng(0), 500)
     assert r == pytest.approx(1.0) and p <= 0.01  # only the identity permutation (1/40320) matches
@@ -324,7 +324,7 @@ def _mini_session():
 
 
 def test_encoding_rates_use_the_latency_window_of_the_encoding_stimulus():
-    # FIX matlab_code.md §4 item 22: one encoding window, [latency, latency + encoding duration).
+    # FIX departure 22: one encoding window, [latency, latency + encoding duration).
     import pandas as pd
 
     units, trials, spikes, screening, responses, features = _mini_session()
@@ -336,7 +336,7 @@ def test_encoding_rates_use_the_latency_window_of_the_encoding_stimulus():
 
 
 def test_tables_with_repeated_keys_are_refused_rather_than_joined_by_position():
-    # FIX matlab_code.md §4 item 23: rows were assumed aligned across tables, with no check.
+    # FIX departure 23: rows were assumed aligned across tables, with no check.
     import pandas as pd
 
     units, trials, spikes, screening, responses, features = _mini_session()

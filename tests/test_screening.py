@@ -37,7 +37,7 @@ SCREENING = ScreeningParams.from_config(DEFAULTS["screening"])
 
 
 def test_raster_columns_are_milliseconds_with_onset_at_the_boundary_of_column_170():
-    # FIX matlab_code.md §4 item 18: onset was column 171 but column 170 was used as onset.
+    # FIX departure 18: onset was column 171 but column 170 was used as onset.
     raster = binary_raster([np.array([-170.0, -0.5, 0.0, 0.9, 529.9, 530.0])])
     assert raster.shape == (1, 700)
     assert np.flatnonzero(raster[0]).tolist() == [0, 169, 170, 699]
@@ -48,7 +48,7 @@ def test_two_spikes_in_one_millisecond_count_once_in_the_raster():
 
 
 def test_moving_average_shrinks_at_the_edges():
-    # FIX matlab_code.md §4 item 20: one smoothing routine for every PSTH, edges neither zeroed nor biased.
+    # FIX departure 20: one smoothing routine for every PSTH, edges neither zeroed nor biased.
     np.testing.assert_allclose(moving_average(np.array([3.0, 0.0, 0.0, 0.0, 3.0]), 3), [1.5, 1.0, 0.0, 1.0, 1.5])
 
 
@@ -72,7 +72,7 @@ def _responsive_trials(rng, n_per_cat=40, response_hz=60.0, baseline_hz=5.0, cat
 
 
 def test_a_category_response_passes_the_threshold_whatever_the_label_order():
-    # FIX matlab_code.md §4 item 19: categories are matched by name, not by position 1..K.
+    # FIX departure 19: categories are matched by name, not by position 1..K.
     times, labels = _responsive_trials(np.random.default_rng(1), categories=("text", "faces"))
     passes, floor_ok, top = passes_category_threshold(binary_raster(times), labels, 100.0, 266.6, SCREENING)
     assert passes and floor_ok and top == "faces"
@@ -129,7 +129,7 @@ def test_category_anova_is_scipys_one_way_anova():
 
 
 def test_image_responses_are_window_rates_with_sd_over_root_n_errors():
-    # FIX matlab_code.md §4 item 16: the SEM is SD / sqrt(n), not SD / n.
+    # FIX departure 16: the SEM is SD / sqrt(n), not SD / n.
     times = [np.array([110.0, 150.0]), np.array([120.0]), np.array([90.0, 500.0]), np.array([101.0, 102.0, 103.0])]
     r = image_responses(times, np.array([1, 1, 2, 2]), latency_ms=100.0, duration_ms=200.0)
     rates1 = np.array([2, 1]) / 0.2
@@ -169,7 +169,7 @@ def test_params_come_from_the_config_section(repo):
 
 
 def test_the_noise_ceiling_uses_the_response_window_after_the_latency():
-    # FIX matlab_code.md §4 item 1: the authors' window started 170 ms before the latency.
+    # FIX departure 1: the authors' window started 170 ms before the latency.
     from vtc_imagery.axis import noise_ceiling
 
     rng = np.random.default_rng(5)

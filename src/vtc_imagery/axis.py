@@ -1,4 +1,4 @@
-"""The axis code (research/matlab_code.md §2.7-2.10; paper.md P5-P7): object-space scaling, the
+"""The axis code (docs/methods.md, "Axis model and axis-tuning test"): object-space scaling, the
 STA preferred axis, the orthogonal control axis, leave-one-image-out explained variance of the
 axis, category and exemplar models, split-half explainable variance, the shuffle test for axis
 tuning, split-half axis consistency, and binned tuning curves.
@@ -114,7 +114,7 @@ def loo_axis_predictions(responses: np.ndarray, scaled: np.ndarray) -> np.ndarra
 
     Fold j: the STA from the other images, every image projected onto it, a line fitted from the
     training projections to the training responses, evaluated at image j.
-    FIX (matlab_code.md §4 item 8): the authors fitted the STA on column-normalised features but
+    FIX (departure 8): the authors fitted the STA on column-normalised features but
     projected raw features, weighting each dimension by an extra factor; here fit and projection
     use the same scaled features.
     """
@@ -156,7 +156,7 @@ def loo_category_predictions(responses: np.ndarray, categories: np.ndarray) -> n
     the mean response of the held-out image's category over the other images. `responses` (n_images,)
     or (n_images, n_units); the predictions have its shape.
 
-    FIX (matlab_code.md §4 item 9): the authors regressed on the category number 1-5 as a single
+    FIX (departure 9): the authors regressed on the category number 1-5 as a single
     numeric regressor; one-hot labels make it a category model.
     """
     r = np.asarray(responses, dtype=np.float64)
@@ -199,7 +199,7 @@ def loo_exemplar_predictions(responses: np.ndarray, design: ExemplarDesign, unit
     of the distance from an exemplar, the exemplar being the stimulus whose polynomial fits the
     training images best. `responses` (n_images,) or (n_images, n_units); the predictions have its shape.
 
-    FIX (matlab_code.md §4 item 10): the authors' nonlinear fit reused one coefficient for two
+    FIX (departure 10): the authors' nonlinear fit reused one coefficient for two
     terms, bounded the signed exemplar coordinates at 0, predicted with the initial rather than the
     fitted coefficients, seeded the exemplar with uncentred responses and carried an unused norm.
     Here each candidate exemplar's polynomial is an ordinary least-squares fit, and the exemplar is
@@ -266,7 +266,7 @@ def noise_ceiling(counts: np.ndarray) -> float:
     means over the variance of the means (sum of squares), from `counts` (n_images, n_trials) of
     window spike counts.
 
-    FIX (matlab_code.md §4 item 1): the authors' window used the latency relative to onset as an
+    FIX (departure 1): the authors' window used the latency relative to onset as an
     absolute raster column, starting 170 ms too early; here the counts are the ones of every other
     statistic, in [latency, latency + duration) after onset (screening.window_counts).
     """
@@ -622,7 +622,7 @@ class PermutationDrawer:
 def is_axis_tuned(pvalues: np.ndarray, alpha: float, min_significant: int) -> bool:
     """Axis-tuned if p < alpha in at least `min_significant` repeats.
 
-    FIX (matlab_code.md §4 item 7): the authors kept >= 99 of 100 for the screening set but >= 98
+    FIX (departure 7): the authors kept >= 99 of 100 for the screening set but >= 98
     for the recall set; one configurable threshold serves every set here.
     """
     return bool(np.count_nonzero(pvalues < alpha) >= min_significant)

@@ -1,12 +1,12 @@
 """Poisson-surprise burst detection (Legendy & Salcman 1985; Hanes et al. 1995), as the authors'
-`p_burst` (research/matlab_code.md §2.3), with its two known defects fixed.
+`p_burst`, with its two known defects fixed (departure 6).
 
 Times are in ms. A burst is a run of spikes whose count in its duration is improbable under a
 Poisson process at the baseline rate `rate` (spikes/ms). The ends of a candidate run are found with
 an `anchor` added to its duration, which makes the count matter more than the duration: with the
 default 500 ms anchor a run tends to reach back to the first spike searched. (The p_burst.m in the
 public Utilities repository has anchor 25 ms, 2 ISIs and significance 0.001; the defaults here are
-the ones research/matlab_code.md §2.3 reports, and all are config keys.)
+those of the authors' analysis scripts, and all are config keys.)
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def detect_bursts(spikes_ms: np.ndarray, rate: float, start_ms: float, stop_ms: 
                   params: BurstParams) -> list[Burst]:
     """All bursts among the spikes (ascending, ms) in [start_ms, stop_ms), in time order.
 
-    FIX (matlab_code.md §4 item 6, first half): `p_burst` analysed spikes only up to the first
+    FIX (departure 6, first half): `p_burst` analysed spikes only up to the first
     spike at or after StopT, so a trial with no spike after StopT could never contain a burst.
     Here every spike inside [start_ms, stop_ms) is analysed whatever follows it.
     """

@@ -1,6 +1,6 @@
 """The 500-object screening set: five categories with the paper's counts and 1-based ID ranges.
 
-Source: vwadia/Utilities makeObjCatLabsScreening.m (research/matlab_code.md §2.1).
+Source: vwadia/Utilities makeObjCatLabsScreening.m.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Population decoding of viewed objects (research/matlab_code.md §2.11-2.12; paper.md P8):
+"""Population decoding of viewed objects (docs/methods.md):
 leave-one-out linear decoding of the object features from a pseudo-population, identification of
 the target among k distractors, and reconstruction as the nearest object of a large database.
 
@@ -45,7 +45,7 @@ def identification_accuracy(decoded: np.ndarray, features: np.ndarray, n_distrac
     nearer than the target, which is hypergeometric, so draws are sampled from that law directly.
     Returns per k: accuracy (mean over images), its SEM over images, and chance 1/(k+1).
 
-    FIX (matlab_code.md §4 item 13): the authors' loop compared distances to the distractors only,
+    FIX (departure 13): the authors' loop compared distances to the distractors only,
     skipping the appended target, so its accuracy was always 0; the target is always a candidate here.
     """
     dist = pairwise_distances(decoded, features)
@@ -68,7 +68,7 @@ def prune_database(database: np.ndarray, stimuli: np.ndarray, min_distance: floa
     dropped (the first copy kept), and every object within `min_distance` of a screening stimulus
     dropped (the feature-space analogue of the authors' SSIM > 0.8 rule).
 
-    FIX (matlab_code.md §4 item 14): the authors' within-set comparison included each image with
+    FIX (departure 14): the authors' within-set comparison included each image with
     itself (similarity 1 > 0.8), which flags every image; an object is never compared with itself here.
     """
     _, first = np.unique(database, axis=0, return_index=True)

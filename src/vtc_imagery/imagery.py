@@ -1,4 +1,4 @@
-"""Per-session imagery tables (research/matlab_code.md §2.15-2.17; paper.md P10-P12): each unit's
+"""Per-session imagery tables (docs/methods.md, "Imagery: reactivation"): each unit's
 imagery rates, reactivation calls and relation to its visual responses and axes, and the cohort's
 imagery tables and whether imagery follows the visual code.
 
@@ -68,9 +68,9 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
 
     `features` maps stim_id (index) to the scaled object-space features of the imagined objects.
     Sessions without imagery trials give empty tables.
-    FIX (matlab_code.md §4 item 23): tables are joined on unit_id and stim_id with checked keys,
+    FIX (departure 23): tables are joined on unit_id and stim_id with checked keys,
     never by row position.
-    FIX (§4 item 22): encoding responses use one window, [latency, latency + the encoding
+    FIX (departure 22): encoding responses use one window, [latency, latency + the encoding
     stimulus's duration), as the screening responses do.
     """
     from .screening import window_counts

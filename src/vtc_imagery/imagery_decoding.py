@@ -1,4 +1,4 @@
-"""Decoding of imagined objects (research/matlab_code.md §2.18-2.19): a linear SVM within
+"""Decoding of imagined objects (docs/methods.md, "Imagery: decoding"): a linear SVM within
 imagery and from viewing to imagery, each with a permutation test, and identification of imagined
 objects from decoded features.
 
@@ -105,7 +105,7 @@ def decode_imagined_objects(rates: np.ndarray, labels: np.ndarray, pairings: np.
     recall trial in both the training and the test folds, so anything the recall trial shares (drift,
     state) identifies its pair of objects: a per-recall-trial offset without object signal decodes
     at 0.30 against a chance of 1/8 (docs/methods.md). Holding out whole recall trials removes that.
-    FIX (matlab_code.md §4 item 3): the authors trained on the unshuffled matrix with *sorted*
+    FIX (departure 3): the authors trained on the unshuffled matrix with *sorted*
     labels, misaligning labels and trials; here each trial keeps its own label.
     """
     if params.decoding_folds == "pairing":
@@ -188,7 +188,7 @@ def viewing_decoder_predictions(view_rates: np.ndarray, view_labels: np.ndarray,
     trials: each condition's rates (n_trials, n_units) are z-scored per unit with that condition's
     own mean and SD (imagery rates are lower and slower than visual ones).
 
-    FIX (matlab_code.md §4 item 2): viewing rates come from each unit's response window after its
+    FIX (departure 2): viewing rates come from each unit's response window after its
     latency (screening trial counts), not from a window that starts 170 ms early.
     """
     def z(x: np.ndarray) -> np.ndarray:
@@ -245,7 +245,7 @@ def decoding_session(cues: pd.DataFrame, counts: pd.DataFrame, units: list[str],
     imagined object against one distractor from its decoded features. Chance is 1 / the number of
     objects of this session (0.5 for the identification).
 
-    FIX (matlab_code.md §4 item 15): chance is computed from the session's own number of objects
+    FIX (departure 15): chance is computed from the session's own number of objects
     (the authors gave an 8-object session the chance of a 6-object one).
     """
     cue = cues[cues.unit_id.isin(units)].pivot(index=["trial_index", "stim_id"], columns="unit_id",
@@ -314,9 +314,9 @@ def imagined_feature_identification(rates: np.ndarray, stim_ids: np.ndarray, fea
     nearer the object's true features than `n_distractors` random other objects (exact: the mean
     over all draws). Chance is 1 / (n_distractors + 1).
 
-    FIX (matlab_code.md §4 item 11): the target's features are those of its own stim_id, and the
+    FIX (departure 11): the target's features are those of its own stim_id, and the
     distractors exclude that stim_id (the authors took params(im) with im the local index 1..N).
-    FIX (§4 item 12): ridge regression onto a fixed, small number of dimensions; the authors'
+    FIX (departure 12): ridge regression onto a fixed, small number of dimensions; the authors'
     OLS onto ceil(0.75 x N cells) dimensions from 5-7 training objects was underdetermined.
     """
     from scipy.special import comb

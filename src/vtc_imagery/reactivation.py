@@ -1,4 +1,4 @@
-"""Reactivation statistics of imagery (research/matlab_code.md §2.15-2.17; paper.md P10-P12).
+"""Reactivation statistics of imagery (docs/methods.md, "Imagery: reactivation").
 
 Times in ms relative to the imagery cue (tone) unless a name says otherwise. A unit is
 reactivated when its imagery activity rises above its own baseline for some imagined object, by
@@ -57,7 +57,7 @@ def burst_trials_per_object(times_by_trial: TimesByTrial, objects: np.ndarray, b
                             params: ReactivationParams) -> pd.Series:
     """How many of each object's cued trials contain a Poisson-surprise burst in the imagery window.
 
-    FIX (matlab_code.md §4 item 4): the authors searched only 1-5 s after the tone (spike indices
+    FIX (departure 4): the authors searched only 1-5 s after the tone (spike indices
     relative to the window start compared with absolute columns) and took as the Poisson rate the
     trial's own imagery rate; here the whole window is searched against the unit's baseline rate.
     """
@@ -84,7 +84,7 @@ def reactivated_threshold_anova(times_by_trial: TimesByTrial, objects: np.ndarra
     The SD over time of a PSTH smoothed over 500 ms is tiny, so the threshold branch fires for most
     units at baseline too: the rule is liberal (the authors counted 44 of 96 cells with it).
 
-    FIX (matlab_code.md §4 item 5): the baseline is every cue's own pre-cue window (the authors
+    FIX (departure 5): the baseline is every cue's own pre-cue window (the authors
     indexed encoding trials by the imagery cue order), and the PSTH is smoothed without zeroed edges.
     """
     lo, hi = params.baseline_ms[0], params.window_ms[1]
@@ -222,7 +222,7 @@ def shuffle_correlation_test(x: np.ndarray, y: np.ndarray, rng: np.random.Genera
     FIX (shuffle p of 0): the authors' k / n is 0 when no shuffle reaches the observed r, a p no
     finite number of shuffles can give; counting the observed pairing as one of the draws cannot.
 
-    FIX (matlab_code.md §4 item 21): the authors' refactored computeReactivation /
+    FIX (departure 21): the authors' refactored computeReactivation /
     computeResponseCorr / computeAxisCorrelations are stubs; reactivation, this response
     correlation and the axis correlations (imagery_session) follow their working scripts instead.
     """

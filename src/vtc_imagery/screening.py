@@ -1,4 +1,4 @@
-"""Screening statistics of single units (research/matlab_code.md §2.3-2.5; paper.md P2-P3):
+"""Screening statistics of single units (docs/methods.md, "Screening"):
 trial and unit latency from Poisson-surprise bursts, the responsiveness rules, the category ANOVA,
 and per-image responses in [latency, latency + stimulus duration].
 
@@ -92,7 +92,7 @@ class PairedWindowsTest:
 def baseline_rates(times_by_trial: TimesByTrial, window: tuple[float, float]) -> np.ndarray:
     """Per-trial baseline rate (spikes/ms) in the window.
 
-    FIX (matlab_code.md §4 item 6, second half): with no baseline spike the rate was 0, which makes
+    FIX (departure 6, second half): with no baseline spike the rate was 0, which makes
     any 5-spike cluster a 'burst' (infinite surprise). A trial without baseline spikes takes the
     unit's pooled baseline rate instead, and at least one spike over all baseline windows.
     """
@@ -124,7 +124,7 @@ def binary_raster(times_by_trial: TimesByTrial,
                   window_ms: tuple[int, int] = RASTER_WINDOW_MS) -> np.ndarray:
     """(n_trials, n_ms) 0/1 raster: 1 where the trial has a spike in [b, b+1) ms.
 
-    FIX (matlab_code.md §4 item 18): column c is the ms [window_ms[0] + c, window_ms[0] + c + 1),
+    FIX (departure 18): column c is the ms [window_ms[0] + c, window_ms[0] + c + 1),
     so onset is exactly the boundary at column -window_ms[0]; the authors' code used column 170 as
     onset while onset sat at column 171.
     """
@@ -134,7 +134,7 @@ def binary_raster(times_by_trial: TimesByTrial,
 def moving_average(x: np.ndarray, span: int) -> np.ndarray:
     """Centred moving average along the last axis, averaging fewer points at the edges.
 
-    FIX (matlab_code.md §4 item 20): the authors smoothed screening PSTHs with one routine
+    FIX (departure 20): the authors smoothed screening PSTHs with one routine
     (edge-shrinking, then edges zeroed) and recall PSTHs with another (boxcar, zero ends); every
     PSTH here uses this one, which neither zeroes nor biases its edges.
 
@@ -157,12 +157,12 @@ def moving_average(x: np.ndarray, span: int) -> np.ndarray:
 def passes_category_threshold(raster: np.ndarray, categories: np.ndarray, latency_ms: float,
                               stim_duration_ms: float, params: ScreeningParams,
                               window_ms: tuple[int, int] = RASTER_WINDOW_MS) -> tuple[bool, bool, str]:
-    """The authors' class-wise threshold test on the smoothed PSTH (§2.3 step 3) and rate floor (step 4).
+    """The authors' class-wise threshold test on the smoothed PSTH and its rate floor.
 
     For each category: the trial-averaged smoothed PSTH (Hz); its baseline mean and SD over time.
     Responsive if the category with the highest peak in [latency, latency + duration] peaks above
     its baseline mean + threshold_sd SD, or the one with the lowest trough dips below mean - SD.
-    FIX (§4 item 19): categories are matched by name, not by their position in a label list.
+    FIX (departure 19): categories are matched by name, not by their position in a label list.
     Returns (passes threshold, above rate floor, category with the highest peak).
     """
     onset = -window_ms[0]
@@ -186,7 +186,7 @@ def passes_category_threshold(raster: np.ndarray, categories: np.ndarray, latenc
 def max_image_z(raster: np.ndarray, stim_ids: np.ndarray, latency_ms: float, stim_duration_ms: float,
                 params: ScreeningParams, window_ms: tuple[int, int] = RASTER_WINDOW_MS) -> float:
     """Largest per-image mean rate in the response window, in SDs (over time) of the trial-averaged
-    baseline raster above its mean: the statistic of the single-image rescue (§2.3 step 5).
+    baseline raster above its mean: the statistic of the single-image rescue.
 
     A baseline with SD 0 (no baseline spike in any trial, say) divides as the authors' code does:
     an image above the baseline mean gives +inf, so the unit is rescued; one at it gives NaN, which
@@ -404,7 +404,7 @@ def image_responses(times: TimesByTrial, stim_ids: np.ndarray, latency_ms: float
     """Per stimulus: mean rate (Hz) over its trials in [latency, latency + duration), its SEM and
     the trial count.
 
-    FIX (matlab_code.md §4 item 16): the SEM is SD / sqrt(n); the authors' synthetic-image plots
+    FIX (departure 16): the SEM is SD / sqrt(n); the authors' synthetic-image plots
     divided by n.
     """
     counts = window_counts(times, latency_ms, duration_ms)

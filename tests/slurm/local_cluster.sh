@@ -9,7 +9,7 @@
 #
 # Exit status of start: 0 up; 3 impossible here (not root and no SLURM, or the install failed),
 # with the reason on stderr; anything else is a failure.
-# Learned from ../shared/tools/local_slurm_probe.sh (research/local_slurm.md): private munge
+# How it works: private munge
 # socket and key, daemons in the foreground modes as our own children, /etc/slurm/slurm.conf
 # linked to our config while the cluster runs (srun inside jobs reads only the default path),
 # MinJobAge high enough (2 h) that squeue still knows every job of a slow run when the test checks it.
