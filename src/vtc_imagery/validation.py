@@ -102,8 +102,7 @@ def funnel_against_truth(units: pd.DataFrame, imagery_units: pd.DataFrame, truth
                "responsive": in_vtc & (t.unit_type != "none").to_numpy(),
                "axis-tuned": in_vtc & (t.unit_type == "axis").to_numpy()}
     planted["axis-tuned beyond category"] = planted["axis-tuned"]
-    imagery_ids = set(imagery_units.unit_id)
-    in_imagery = units.unit_id.isin(imagery_ids).to_numpy()
+    in_imagery = sel.in_imagery_sessions(units, imagery_units).to_numpy()
     planted["axis-tuned in imagery sessions"] = planted["axis-tuned"] & in_imagery
     planted["reactivated"] = planted["axis-tuned in imagery sessions"] & t.reactivated.fillna(False).to_numpy(bool)
 
