@@ -51,12 +51,14 @@ def slurm_run(cluster, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("slurm_run")
     env = {**os.environ, "SLURM_CONF": str(cluster / "slurm.conf"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = snakemake(workdir, *SLURM_TARGETS, "--workflow-profile", str(REPO / "profiles/slurm"),
+    proc = snakemake(workdir, "--workflow-profile", str(REPO / "profiles/slurm"),
                      # the local cluster's settings; each replaces the profile's whole key
                      "--default-resources", "slurm_partition=debug", "mem_mb=500", "runtime=30",
                      "--set-threads", "axis_model=2", "--slurm-status-command", "squeue",
                      "--slurm-init-seconds-before-status-checks", "8", "--slurm-keep-successful-logs",
-                     "--latency-wait", "5", "--jobs", "2", cores=None, env=env, timeout=1500)
+                     "--jobs", "2", "--latency-wait", "5",
+                     *SLURM_TARGETS,  # after a one-value option: --configfile would take them as files
+                     cores=None, env=env, timeout=1500)
     return workdir, env, proc
 
 
