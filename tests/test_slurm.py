@@ -28,6 +28,10 @@ SLURM_TARGETS = [*(f"results/models/M{k}.tsv" for k in range(1, 5)), "results/ta
                  "results/calibration/cohorts/realistic/planted/seed-1000.parquet"]
 
 
+SESSION_RULES = ("nwb_to_tables", "screening_units", "axis_model", "imagery_units", "imagery_decoding")
+COHORT_RULES = ("mixed_model", "decoding", "reconstruction")
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """Start the cluster (installing SLURM if it can); stop exactly its daemons afterwards."""
@@ -54,44 +58,49 @@ def slurm_run(cluster, tmp_path_factory):
     proc = snakemake(workdir, "--workflow-profile", str(REPO / "profiles/slurm"),
                      # the local cluster's settings; each replaces the profile's whole key
                      "--default-resources", "slurm_partition=debug", "mem_mb=500", "runtime=30",
-                     "--set-threads", "axis_model=2", "--slurm-status-command", "squeue",
+                     "--set-threads", "axis_model=1", "--slurm-status-command", "squeue",
                      "--slurm-init-seconds-before-status-checks", "8", "--slurm-keep-successful-logs",
                      "--jobs", "2", "--latency-wait", "5",
+                     # a few SLURM jobs instead of one per rule and session (each costs ~15 s to submit,
+                     # start and poll); a group job runs its jobs two at a time on its 2 cores
+                     "--groups", *(f"{r}=session" for r in SESSION_RULES), *(f"{r}=cohort" for r in COHORT_RULES),
+                     "--group-components", "session=4", "cohort=6", "--cores", "2",
                      *SLURM_TARGETS,  # after a one-value option: --configfile would take them as files
                      cores=None, env=env, timeout=1500)
     return workdir, env, proc
 
 
-def _slurm_job_ids(workdir: Path) -> dict[str, set[int]]:
+def _slurm_jobs_by_rule(workdir: Path) -> dict[str, set[int]]:
+    """The SLURM job each rule's jobs ran in, as their logs name it (a group's jobs share one)."""
     ids: dict[str, set[int]] = {}
-    for log in (workdir / ".snakemake/slurm_logs").rglob("*.log"):
-        rule = next(p for p in log.relative_to(workdir / ".snakemake/slurm_logs").parts if p.startswith("rule_"))
-        ids.setdefault(rule.removeprefix("rule_"), set()).add(int(log.stem))
+    for log in (workdir / "logs").rglob("*.log"):
+        found = re.search(r"SLURM job (\d+)", log.read_text())
+        if found:
+            rule = log.relative_to(workdir / "logs").parts[0].removesuffix(".log")
+            ids.setdefault(rule, set()).add(int(found.group(1)))
     return ids
 
 
-def test_every_job_but_the_local_rules_ran_as_a_completed_slurm_job(slurm_run):
+def test_every_job_but_the_local_rules_ran_inside_a_completed_slurm_job(slurm_run):
     workdir, env, _ = slurm_run
-    ids = _slurm_job_ids(workdir)
-    assert set(ids) == {"simulate_cohort", "nwb_to_tables", "screening_units", "axis_model", "imagery_units",
-                        "imagery_decoding", "decoding", "reconstruction", "mixed_model", "calibration_cohort"}
-    assert len(ids["axis_model"]) == 4 and len(ids["mixed_model"]) == 4
-    every = sorted(set().union(*ids.values()))
-    states = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i %T", "-j", ",".join(map(str, every))],
+    ids = _slurm_jobs_by_rule(workdir)
+    assert set(ids) == {"simulate_cohort", "calibration_cohort", *SESSION_RULES, *COHORT_RULES}
+    for rule in ("nwb_to_tables", "screening_units", "axis_model", "mixed_model"):
+        assert len(list((workdir / "logs" / rule).glob("*.log"))) == 4, rule
+    submitted = {int(log.stem) for log in (workdir / ".snakemake/slurm_logs").rglob("*.log")}
+    every = set().union(*ids.values())
+    assert every == submitted
+    # the groups: one SLURM job for every session's jobs, one for the cohort's
+    assert len(set().union(*(ids[r] for r in SESSION_RULES))) == 1
+    assert len(set().union(*(ids[r] for r in COHORT_RULES))) == 1
+    states = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i %T", "-j", ",".join(map(str, sorted(every)))],
                             capture_output=True, text=True, env=env, check=True).stdout.split("\n")
     states = dict(line.split() for line in states if line.strip())
-    assert {int(k) for k in states} == set(every) and set(states.values()) == {"COMPLETED"}
+    assert {int(k) for k in states} == every and set(states.values()) == {"COMPLETED"}
 
 
-def test_the_rule_logs_name_their_slurm_job(slurm_run):
+def test_the_local_rules_ran_outside_slurm(slurm_run):
     workdir, _, _ = slurm_run
-    ids = _slurm_job_ids(workdir)
-    for rule in ("nwb_to_tables", "screening_units", "axis_model"):
-        logs = sorted((workdir / "logs" / rule).glob("*.log"))
-        assert len(logs) == 4
-        for log in logs:
-            found = re.search(r"SLURM job (\d+)", log.read_text())
-            assert found and int(found.group(1)) in ids[rule], log
     local_logs = [workdir / "logs" / f"{rule}.log" for rule in LOCAL_RULES]
     local_logs += [p for rule in LOCAL_RULES for p in (workdir / "logs" / rule).glob("*.log")]
     assert [p for p in local_logs if p.exists()]
