@@ -11,6 +11,9 @@ cohort kinds, each the null or the planted truth of some calls:
                       (category-only units)
   no_tuning           responsive units respond to each object at random: false positives of
                       `axis-tuned`
+  no_response         NULL_UNITS_SCALE times the profile's VTC units, none responsive and none
+                      reactivated: false positives of `responsive` and `reactivated` in numbers
+                      that can bound their rates near nominal (a few seconds of work per cohort)
   no_imagery_signal   reactivated units fire during imagery at their mean viewing drive, the same
                       for every object: false positives of M1, M2 and both imagery decoders
   patient_slopes      imagery follows viewing with a weight drawn per patient around 0 (scenarios
@@ -53,7 +56,10 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "patient_heterogeneous": ("patient_tuning_sd", "patient_imagery_sd", "patient_fidelity_sd"),
     "realistic": tuple(NUISANCE_OFF),
 }
-KINDS = ("planted", "no_tuning", "no_imagery_signal", "patient_slopes")
+KINDS = ("planted", "no_tuning", "no_response", "no_imagery_signal", "patient_slopes")
+# Showing a unit call's rate within TOLERANCE x nominal at 0.05 takes a few hundred null units per
+# scenario; the planted cohorts hold a few dozen.
+NULL_UNITS_SCALE = 5
 
 # The tests of the imagery mixed models: name -> (model, term tested).
 MODEL_TESTS = {"M1 preferred": ("M1", "preferred_z"), "M1 orthogonal": ("M1", "orthogonal_z"),
@@ -86,6 +92,9 @@ def cohort_profile(profile: str, kind: str, realism: Realism):
         return get_profile(profile, realism=realism)
     if kind == "no_tuning":
         return get_profile(profile, realism=realism, null_tuning=True)
+    if kind == "no_response":
+        return get_profile(profile, realism=realism, axis_tuned_fraction=0.0, other_responsive_fraction=0.0,
+                           reactivated_fraction=0.0, n_vtc_units=NULL_UNITS_SCALE * get_profile(profile).n_vtc_units)
     if kind == "no_imagery_signal":
         return get_profile(profile, realism=replace(realism, imagery_fidelity=0.0, patient_fidelity_sd=0.0,
                                                     imagery_noise=0.0))
@@ -96,7 +105,8 @@ def cohort_profile(profile: str, kind: str, realism: Realism):
 
 def sessions_needed(kind: str) -> tuple[str, ...]:
     """Which session kinds a cohort kind analyses (the others carry none of its nulls)."""
-    return {"planted": (SCREENING, IMAGERY), "no_tuning": (SCREENING,)}.get(kind, (IMAGERY,))
+    return {"planted": (SCREENING, IMAGERY), "no_response": (SCREENING, IMAGERY),
+            "no_tuning": (SCREENING,)}.get(kind, (IMAGERY,))
 
 
 def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Realism,
@@ -130,11 +140,12 @@ def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, param
         truth[["unit_id", "unit_type", "reactivated"]].rename(columns={"reactivated": "planted_reactivated"}),
         on="unit_id", how="left", validate="one_to_one")
     planted_type = units.unit_type.fillna("none")
-    if kind == "planted":
+    if kind in ("planted", "no_response"):
         responsive_calls = responsive_by_rule(units)
         for rule, calls in responsive_calls.items():
             for uid, c, t in zip(units.unit_id, calls, planted_type, strict=True):
-                yield "responsive", rule, uid, "null" if t == "none" else "planted", bool(c)
+                if kind == "planted" or t == "none":  # power from the planted cohort alone
+                    yield "responsive", rule, uid, "null" if t == "none" else "planted", bool(c)
         tuned = sel.axis_tuned(units)
         beyond = sel.axis_tuned_beyond_category(units)
         vtc = sel.vtc(units)
@@ -148,7 +159,7 @@ def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, param
         for uid, c in zip(units.unit_id[responsive], sel.axis_tuned(units)[responsive], strict=True):
             yield "axis-tuned", "shuffle", uid, "null", bool(c)
     imagery = [r.imagery_units for r in results if len(r.imagery_units)]
-    if kind == "planted" and imagery:
+    if kind in ("planted", "no_response") and imagery:
         calls = pd.concat(imagery, ignore_index=True).merge(units[["unit_id", "area", "planted_reactivated"]],
                                                             on="unit_id", validate="one_to_one")
         calls = calls[calls.area == sel.VTC]
