@@ -90,6 +90,7 @@ def final_targets():
         rules.imagery_population.output.follows,
         rules.imagery_population.output.decoding,
         *expand(rules.mixed_model.output.table, model=MODELS),
+        *rules.imagery_correlations.output,
         *expand(rules.figure.output.html, figure=FIGURE_INPUTS),
     ]
     if SYNTHETIC_SOURCE:

@@ -1,4 +1,23 @@
-# Mixed-effects population models (statsmodels), one job per model named in the config.
+# Mixed-effects population models (statsmodels), one job per model named in the config, and the
+# per-neuron correlations of imagery with perception.
+from vtc_imagery.models import MODEL_INPUTS
+
+
+localrules:
+    imagery_correlations,
+    from_summary_table,
+
+
+def model_input(wildcards):
+    """The rule input (MODEL_INPUTS) that the model's `data` kind is built from."""
+    kind = config["models"][wildcards.model]["data"]
+    tables = {
+        "table": config["imagery_table"] or rules.imagery_population.output.objects,
+        "units": rules.population.output.units,
+        "imagery": rules.imagery_population.output.units,
+    }
+    name = MODEL_INPUTS[kind]
+    return {name: tables[name]}
 
 
 rule mixed_model:
@@ -6,9 +25,9 @@ rule mixed_model:
     ~ viewing, M3 normalised EV ~ model, M4 reactivated ~ unit covariates (units nested in patients),
     and the test term estimated in each patient alone."""
     input:
-        table=config["imagery_table"] or rules.imagery_population.output.objects,
-        units=rules.population.output.units,
-        imagery=rules.imagery_population.output.units,
+        # only the table the model's data come from: with imagery_table set, M1 and M2 need nothing
+        # of the simulated cohort
+        unpack(model_input),
     output:
         table=report(
             "results/models/{model}.tsv",
@@ -37,3 +56,49 @@ rule mixed_model:
         simulated=SIMULATED and not config["imagery_table"],
     script:
         "../scripts/mixed_model.py"
+
+
+rule imagery_correlations:
+    """Does each neuron's imagery follow its perception: per neuron, the Spearman correlation over its
+    imagined objects of imagery rate with viewing and with encoding rate; how many are positive and
+    the pooled correlation; a figure. From imagery_table when given (nothing of the simulated cohort
+    runs), else the cohort's imagery population (imagery.population)."""
+    input:
+        table=config["imagery_table"] or rules.imagery_population.output.objects,
+    output:
+        neurons=report(
+            "results/tables/imagery_correlations.tsv",
+            caption="../report/imagery_correlations.rst",
+            category="Imagery",
+        ),
+        summary=report(
+            "results/tables/imagery_correlations_summary.tsv",
+            caption="../report/imagery_correlations.rst",
+            category="Imagery",
+        ),
+        figure=report(
+            "results/figures/imagery_correlations.png",
+            caption="../report/imagery_correlations.rst",
+            category="Imagery",
+        ),
+    log:
+        "logs/imagery_correlations.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        population=config["imagery"]["population"],
+        simulated=SIMULATED and not config["imagery_table"],
+    script:
+        "../scripts/imagery_correlations.py"
+
+
+rule from_summary_table:
+    """`snakemake from_summary_table --config imagery_table=<table>`: the imagery models that a per-neuron
+    summary table supports (M1, which needs its projection columns, and M2) and the imagery
+    correlations, from the table alone."""
+    input:
+        expand(
+            rules.mixed_model.output.table,
+            model=[m for m in MODELS if config["models"][m]["data"] == "imagery_objects"],
+        ),
+        rules.imagery_correlations.output,

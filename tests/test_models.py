@@ -12,6 +12,7 @@ from vtc_imagery.models import (
     fit_binomial_mixed,
     fit_slope_mixed,
     imagery_model_data,
+    model_outputs,
     patient_estimates,
     read_imagery_table,
     reduced_formula,
@@ -75,7 +76,6 @@ def test_a_hand_made_summary_table_is_read_and_checked(tmp_path):
      "column 'preferred_projection' is empty in row 4"),
     (lambda t: pd.concat([t, t.iloc[[0]]]), "row 38: unit"),
     (lambda t: pd.concat([t, t.iloc[[0]]]), "has object 0 a second time (first in row 2)"),
-    (lambda t: t.assign(patient=np.where(t.index == 0, "other", t.patient)), "but to patient 'other' in row 2"),
 ])
 def test_a_bad_summary_table_is_named_with_its_problem(tmp_path, damage, message):
     path = tmp_path / "bad.csv"
@@ -83,6 +83,30 @@ def test_a_bad_summary_table_is_named_with_its_problem(tmp_path, damage, message
     with pytest.raises(InputDataError) as err:
         read_imagery_table(str(path))
     assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_an_id_repeated_in_two_patients_names_two_neurons(tmp_path):
+    table = _summary(np.random.default_rng(5), patients=2, units=3, objects=6)
+    table["unit"] = table.unit.str.replace(r"^p\d", "", regex=True)  # u0, u1, u2 in each patient
+    table.to_csv(tmp_path / "released.csv", index=False)
+    read = read_imagery_table(str(tmp_path / "released.csv"))
+    assert read.unit.nunique() == 6 and set(read[read.patient == "p1"].unit) == {"p1/u0", "p1/u1", "p1/u2"}
+    data = imagery_model_data(read)
+    assert np.allclose(data.groupby("unit").imagery_z.mean(), 0)  # z-scored within each neuron, not pooled by id
+
+
+def test_a_table_without_projections_fits_m2_and_says_m1_needs_them(tmp_path):
+    table = _summary(np.random.default_rng(6), patients=4, units=5, objects=6)
+    table.drop(columns=["preferred_projection", "orthogonal_projection"]).to_csv(tmp_path / "t.csv", index=False)
+    data = imagery_model_data(read_imagery_table(str(tmp_path / "t.csv")))
+    m2 = dict(formula="imagery_z ~ viewing_z", test_term="viewing_z", random_slope="viewing_z",
+              random_effects="auto", data="imagery_objects", family="gaussian")
+    _, _, record = model_outputs(data, m2, ("lbfgs",))
+    assert "not_available" not in record and record["n_observations"] == len(table)
+    m1 = {**m2, "formula": "imagery_z ~ preferred_z + orthogonal_z", "test_term": "preferred_z",
+          "random_slope": "preferred_z"}
+    _, _, record = model_outputs(data, m1, ("lbfgs",))
+    assert "lacks the column(s) ['preferred_projection', 'orthogonal_projection']" in record["not_available"]
 
 
 def test_a_missing_summary_table_names_the_config_key(tmp_path):

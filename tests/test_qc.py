@@ -160,3 +160,36 @@ def test_tables_without_rows_give_nan_statistics_not_errors():
     units, responses = _cohort([100.0], [[1.0, 2.0]])
     table = qc.response_marginals(units.iloc[:0], responses.iloc[:0], NO_IMAGERY.iloc[:0])
     assert table.this_run.isna().all() and (table.n_units == 0).all()
+
+
+def _imagined(patient, unit, viewing, imagery, encoding=None):
+    return pd.DataFrame(dict(patient=patient, unit=unit, object=range(len(viewing)), viewing_rate=viewing,
+                             imagery_rate=imagery, encoding_rate=np.nan if encoding is None else encoding))
+
+
+def test_each_neurons_imagery_correlation_is_its_own_spearman_r_over_its_objects():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(1)
+    v, i, e = rng.normal(size=(3, 7))
+    per_neuron, _ = qc.imagery_correlations(_imagined("p", "u", v, i, e))
+    assert per_neuron.r_viewing.iloc[0] == pytest.approx(spearmanr(i, v).statistic)
+    assert per_neuron.r_encoding.iloc[0] == pytest.approx(spearmanr(i, e).statistic)
+
+
+def test_imagery_correlations_count_positive_neurons_and_pool_every_pair():
+    up, down = [1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0]
+    table = pd.concat([_imagined("a", "1", up, up), _imagined("b", "1", up, up), _imagined("b", "2", up, down)])
+    per_neuron, summary = qc.imagery_correlations(table)
+    assert list(per_neuron.r_viewing) == [1.0, 1.0, -1.0]  # the same id in two patients: two neurons
+    viewing = summary.set_index("comparison").loc["imagery vs viewing"]
+    assert (viewing.n_neurons, viewing.n_positive, viewing.n_pairs) == (3, 2, 12)
+    assert viewing.pooled_r == pytest.approx(1 / 3)
+
+
+def test_a_neuron_without_encoding_rates_or_with_fewer_than_3_objects_has_no_correlation():
+    table = pd.concat([_imagined("a", "1", [1.0, 2.0, 3.0], [1.0, 3.0, 2.0]),
+                       _imagined("a", "2", [1.0, 2.0], [1.0, 2.0])])
+    per_neuron, summary = qc.imagery_correlations(table)
+    assert per_neuron.r_viewing.notna().tolist() == [True, False] and per_neuron.r_encoding.isna().all()
+    assert summary.set_index("comparison").loc["imagery vs encoding", "n_neurons"] == 0

@@ -147,16 +147,28 @@ def test_the_calibration_table_judges_every_call_and_is_labelled_simulated(run_d
     assert (run_dir / "results/calibration/calibration.png").stat().st_size > 10_000
 
 
-def test_the_imagery_models_run_from_a_users_summary_table(tmp_path, run_dir):
-    table = pd.read_parquet(run_dir / "results/tables/imagery_objects.parquet")
-    user = table[["unit", "patient", "object", "viewing_rate", "encoding_rate", "imagery_rate",
-                  "preferred_projection", "orthogonal_projection"]]
-    user.to_csv(tmp_path / "summary.csv", index=False)
-    shutil.copytree(run_dir / "results", tmp_path / "results")  # M1 needs no NWB-derived input but the table
-    snakemake(tmp_path, "results/models/M1.tsv", "--forcerun", "mixed_model",
-              config=[*CI_CONFIG, f"imagery_table={tmp_path / 'summary.csv'}"])
-    record = json.loads((tmp_path / "results/models/M1.json").read_text())
-    assert record["n_observations"] == len(user) and record["simulated"] is False
+def test_the_summary_table_path_runs_from_a_released_style_table_alone(tmp_path):
+    """A released per-neuron table: ids numbered within each patient, no projections. The models it
+    supports and the correlations build from it with no job of the simulated cohort."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for patient in ("P1", "P2", "P3"):
+        for unit in range(1, 5):
+            view = rng.gamma(2.0, 2.0, 8)
+            imagery = 0.9 * view + rng.normal(0, 1, 8)
+            rows += [dict(unit=unit, patient=patient, object=k + 1, viewing_rate=view[k],
+                          encoding_rate=view[k] + rng.normal(0, 0.5), imagery_rate=imagery[k]) for k in range(8)]
+    pd.DataFrame(rows).to_csv(tmp_path / "released.csv", index=False)
+    snakemake(tmp_path, "from_summary_table", config=[*CI_CONFIG, f"imagery_table={tmp_path / 'released.csv'}"])
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["imagery_correlations.log", "mixed_model"]
+    assert not (tmp_path / "data").exists() and not (tmp_path / "results/sessions").exists()
+    m2 = json.loads((tmp_path / "results/models/M2.json").read_text())
+    assert "not_available" not in m2 and m2["n_observations"] == len(rows) and m2["simulated"] is False
+    m1 = json.loads((tmp_path / "results/models/M1.json").read_text())
+    assert "preferred_projection" in m1["not_available"]
+    summary = pd.read_csv(tmp_path / "results/tables/imagery_correlations_summary.tsv", sep="\t")
+    assert summary.n_neurons.tolist() == [12, 12] and not summary.simulated.any()
+    assert (tmp_path / "results/figures/imagery_correlations.png").stat().st_size > 10_000
 
 
 def test_a_wrong_config_key_stops_the_run_before_any_rule(tmp_path):

@@ -20,15 +20,16 @@ from . import random_slopes as rs
 from . import selection as sel
 
 IMAGERY_COLUMNS = {  # the documented summary-table schema: column -> description
-    "unit": "neuron identifier (unique across patients)",
+    "unit": "neuron identifier (unique within its patient; a neuron is keyed by patient and unit)",
     "patient": "patient identifier",
     "object": "imagined object identifier",
     "viewing_rate": "firing rate (Hz) when viewing the object",
     "encoding_rate": "firing rate (Hz) when the object was shown for encoding (may be empty)",
     "imagery_rate": "mean firing rate (Hz) over the cued imagery trials of the object",
-    "preferred_projection": "the object's projection onto the neuron's preferred axis",
-    "orthogonal_projection": "the object's projection onto the neuron's orthogonal (control) axis",
+    "preferred_projection": "the object's projection onto the neuron's preferred axis (optional: M1 only)",
+    "orthogonal_projection": "the object's projection onto the neuron's orthogonal (control) axis (optional: M1 only)",
 }
+PROJECTION_COLUMNS = ("preferred_projection", "orthogonal_projection")
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,13 @@ def zscore_within(values: pd.Series, groups: pd.Series) -> pd.Series:
 
 
 def imagery_model_data(table: pd.DataFrame) -> pd.DataFrame:
-    """Imagery rate, projections and viewing rate z-scored within each unit (the summary-table schema in)."""
+    """Imagery rate, projections (where the table has them) and viewing rate z-scored within each unit
+    (the summary-table schema in)."""
     out = table.copy()
     for src, dst in (("imagery_rate", "imagery_z"), ("preferred_projection", "preferred_z"),
                      ("orthogonal_projection", "orthogonal_z"), ("viewing_rate", "viewing_z")):
-        out[dst] = zscore_within(out[src].astype(float), out.unit)
+        if src in out:
+            out[dst] = zscore_within(out[src].astype(float), out.unit)
     return out
 
 
@@ -122,11 +125,20 @@ _DATA_WORDS = {
 }
 
 
+# The model terms made from an optional summary-table column (imagery_model_data).
+_SOURCE_OF = {"preferred_z": "preferred_projection", "orthogonal_z": "orthogonal_projection"}
+
+
 def model_unavailable(data: pd.DataFrame, spec: dict) -> str | None:
     """Why the data of a model spec cannot be fitted (too few units; for a binomial model, one
     outcome only), or None when they can. A cohort without imagery sessions, or whose imagery
     sessions recorded no axis-tuned VTC unit, is the common case of released data."""
     what = _DATA_WORDS.get(spec["data"], "units")
+    absent = [t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", spec["formula"].split("~")[1])
+              if t in _SOURCE_OF and t not in data.columns]
+    if len(data) and absent:
+        return (f"the input lacks the column(s) {[_SOURCE_OF[t] for t in absent]} that the model's term(s) "
+                f"{absent} are made from")
     d = data.dropna(subset=[*_formula_columns(spec["formula"], data), "unit", "patient"]) if len(data) else data
     n_units = int(d.unit.nunique()) if len(d) else 0
     if n_units < MIN_MODEL_UNITS:
@@ -519,8 +531,8 @@ def _formula_columns(formula: str, data: pd.DataFrame) -> list[str]:
 
 def read_imagery_table(path: str) -> pd.DataFrame:
     """A user's per-neuron summary table (CSV, TSV or Parquet) in the documented schema, checked:
-    a missing file or column, a non-numeric rate or projection, or a duplicated (unit, object)
-    row ends with one message naming the file and the problem."""
+    a missing file or column, a non-numeric rate or projection, or a duplicated (patient, unit,
+    object) row ends with one message naming the file and the problem. Projections are optional."""
     from pathlib import Path
 
     from .errors import InputDataError
@@ -535,7 +547,7 @@ def read_imagery_table(path: str) -> pd.DataFrame:
             table = pd.read_csv(p, sep="\t" if p.suffix in (".tsv", ".tab") else ",")
     except Exception as exc:
         raise InputDataError(f"{p}: cannot be read as a table ({type(exc).__name__}: {exc})") from exc
-    missing = [c for c in IMAGERY_COLUMNS if c not in table.columns]
+    missing = [c for c in IMAGERY_COLUMNS if c not in table.columns and c not in PROJECTION_COLUMNS]
     if missing:
         hint = ""
         if p.suffix != ".parquet" and len(table.columns) == 1:
@@ -545,32 +557,38 @@ def read_imagery_table(path: str) -> pd.DataFrame:
                     hint = (f" (its header looks {name}-separated, but a {p.suffix or 'file'} table is read as "
                             f"{expected}-separated; save it so, or rename it to match)")
                     break
+        required = [c for c in IMAGERY_COLUMNS if c not in PROJECTION_COLUMNS]
         raise InputDataError(f"{p}: the imagery summary table lacks the column(s) {missing}{hint}; "
-                             f"needed: {list(IMAGERY_COLUMNS)}")
-    for col in ("viewing_rate", "encoding_rate", "imagery_rate", "preferred_projection", "orthogonal_projection"):
+                             f"needed: {required} (optional, for M1: {list(PROJECTION_COLUMNS)})")
+    projections = [c for c in PROJECTION_COLUMNS if c in table.columns]
+    for col in ("viewing_rate", "encoding_rate", "imagery_rate", *projections):
         converted = pd.to_numeric(table[col], errors="coerce")
         bad = converted.isna() & table[col].notna()
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 2
             raise InputDataError(f"{p}: column '{col}' has a non-numeric value in row {row}")
         table[col] = converted
-    for col in ("viewing_rate", "imagery_rate", "preferred_projection", "orthogonal_projection"):
+    for col in ("viewing_rate", "imagery_rate", *projections):
         if table[col].isna().any():
             raise InputDataError(f"{p}: column '{col}' is empty in row {int(np.flatnonzero(table[col].isna())[0]) + 2}")
     # Rows are named as a spreadsheet shows them: the header is row 1 (Parquet has none: rows from 1).
     first_row = 1 if p.suffix == ".parquet" else 2
-    dup = np.flatnonzero(table.duplicated(["unit", "object"]).to_numpy())
+    dup = np.flatnonzero(table.duplicated(["patient", "unit", "object"]).to_numpy())
     if len(dup):
         k = int(dup[0])
-        same = np.flatnonzero(((table.unit == table.unit.iloc[k]) & (table.object == table.object.iloc[k])).to_numpy())
-        raise InputDataError(f"{p}: row {k + first_row}: unit {str(table.unit.iloc[k])!r} has object "
-                             f"{table.object.iloc[k]} a second time (first in row {int(same[0]) + first_row})")
-    first_patient = table.groupby("unit").patient.transform("first")
-    other = np.flatnonzero((table.patient != first_patient).to_numpy())
-    if len(other):
-        k = int(other[0])
-        first = int(np.flatnonzero((table.unit == table.unit.iloc[k]).to_numpy())[0])
-        raise InputDataError(f"{p}: row {k + first_row}: unit {str(table.unit.iloc[k])!r} belongs to patient "
-                             f"{str(table.patient.iloc[k])!r}, but to patient {str(table.patient.iloc[first])!r} in "
-                             f"row {first + first_row}")
+        same = np.flatnonzero(((table.patient == table.patient.iloc[k]) & (table.unit == table.unit.iloc[k])
+                               & (table.object == table.object.iloc[k])).to_numpy())
+        raise InputDataError(f"{p}: row {k + first_row}: unit {str(table.unit.iloc[k])!r} of patient "
+                             f"{str(table.patient.iloc[k])!r} has object {table.object.iloc[k]} a second time "
+                             f"(first in row {int(same[0]) + first_row})")
+    return neuron_keys(table)
+
+
+def neuron_keys(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with `unit` naming one neuron across the whole table. Released tables number neurons
+    within each patient, so an id that occurs in two patients names two neurons: the ids of such a
+    table become '<patient>/<unit>' (a table whose ids are unique across patients keeps them)."""
+    patients_per_id = table.groupby("unit").patient.nunique()
+    if (patients_per_id > 1).any():
+        table = table.assign(unit=table.patient.astype(str) + "/" + table.unit.astype(str))
     return table

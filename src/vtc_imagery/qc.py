@@ -132,3 +132,34 @@ def response_marginals(units: pd.DataFrame, responses: pd.DataFrame,
               REAL_IMAGERY_POSITIVE, nan, nan, n_units),
              ("imagery_viewing_ratio", *_quartiles(ratio), REAL_IMAGERY_RATIO, nan, nan, int(ratio.notna().sum()))]
     return pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
+
+
+def imagery_correlations(objects: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How imagery follows perception, neuron by neuron, from a per-object imagery table (patient,
+    unit, object, viewing_rate, encoding_rate, imagery_rate; rates in Hz; one row per neuron and
+    imagined object, already restricted to the population studied).
+
+    Returns (per_neuron, summary). per_neuron: one row per neuron (patient, unit) with its number of
+    imagined objects and the Spearman correlation over them of imagery rate with viewing rate
+    (`r_viewing`) and with encoding rate (`r_encoding`); NaN where a rate is constant or missing or
+    the neuron has fewer than 3 objects. summary: one row per comparison (viewing, encoding) with the
+    neurons that have a correlation, how many of them correlate positively, their median, and the
+    Spearman correlation pooled over all their (neuron, object) pairs.
+    """
+    per_neuron = objects.groupby(["patient", "unit"], sort=True).size().rename("n_objects").reset_index()
+    summary = []
+    for name, column in (("viewing", "viewing_rate"), ("encoding", "encoding_rate")):
+        pairs = objects[objects[[column, "imagery_rate"]].notna().all(axis=1)]
+        key = pairs.patient.astype(str) + "\x1f" + pairs.unit.astype(str)
+        enough = key.map(key.value_counts()) >= 3
+        pairs, key = pairs[enough], key[enough]
+        own = _rank_correlation(pairs.imagery_rate.astype(np.float64), pairs[column].astype(np.float64), key)
+        per_neuron[f"r_{name}"] = (per_neuron.patient.astype(str) + "\x1f" + per_neuron.unit.astype(str)).map(own)
+        has = own.dropna()
+        pooled = _rank_correlation(pairs.imagery_rate.astype(np.float64), pairs[column].astype(np.float64),
+                                   pd.Series(0, index=pairs.index)) if len(pairs) else pd.Series(dtype=float)
+        summary.append(dict(comparison=f"imagery vs {name}", n_neurons=len(has), n_positive=int((has > 0).sum()),
+                            median_r=float(has.median()) if len(has) else np.nan,
+                            pooled_r=float(pooled.iloc[0]) if len(pooled) else np.nan,
+                            n_pairs=int(pairs[key.isin(has.index)].shape[0])))
+    return per_neuron, pd.DataFrame(summary)
