@@ -91,6 +91,7 @@ def final_targets():
         rules.imagery_population.output.decoding,
         *expand(rules.mixed_model.output.table, model=MODELS),
         *rules.imagery_correlations.output,
+        rules.claims.output[0],
         *expand(rules.figure.output.html, figure=FIGURE_INPUTS),
     ]
     if SYNTHETIC_SOURCE:

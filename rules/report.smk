@@ -6,6 +6,30 @@ localrules:
     qc_session,
     summary,
     figure,
+    claims,
+
+
+rule claims:
+    """The claims scoreboard: each of the paper's claims, the paper's value, this run's estimate with
+    its interval, the test and a verdict (reproduced / not reproduced / not testable on this input)."""
+    input:
+        funnel=rules.selection_funnel.output[0],
+        model_comparison=rules.model_comparison.output[0],
+        identification=rules.decoding.output.identification,
+        reconstruction=rules.reconstruction.output[0],
+        follows=rules.imagery_population.output.follows,
+        m1=expand(rules.mixed_model.output.table, model="M1") if "M1" in MODELS else [],
+        imagery_decoding=rules.imagery_population.output.decoding,
+    output:
+        report("results/tables/claims.tsv", caption="../report/claims.rst", category="0 Claims of the paper"),
+    log:
+        "logs/claims.log",
+    conda:
+        "../envs/stats.yaml"
+    params:
+        simulated=SIMULATED,
+    script:
+        "../scripts/claims.py"
 
 
 rule qc_session:

@@ -147,6 +147,16 @@ def test_the_calibration_table_judges_every_call_and_is_labelled_simulated(run_d
     assert (run_dir / "results/calibration/calibration.png").stat().st_size > 10_000
 
 
+def test_the_claims_scoreboard_judges_the_papers_claims_from_the_runs_tables(run_dir):
+    claims = pd.read_csv(run_dir / "results/tables/claims.tsv", sep="\t").set_index("claim")
+    funnel = pd.read_csv(run_dir / "results/tables/selection_funnel.tsv", sep="\t").set_index("stage").this_run
+    assert claims.simulated.all() and len(claims) == 14
+    assert claims.loc["visually responsive VTC neurons", "estimate"] == pytest.approx(funnel["responsive"] / funnel["VTC"])
+    m1 = pd.read_csv(run_dir / "results/models/M1.tsv", sep="\t").set_index("term")
+    assert claims.loc["imagery follows the preferred axis (M1)", "p_value"] == pytest.approx(m1.loc["preferred_z", "p"])
+    assert set(claims.verdict) <= {"reproduced", "not reproduced", "not testable on this input"}
+
+
 def test_the_summary_table_path_runs_from_a_released_style_table_alone(tmp_path):
     """A released per-neuron table: ids numbered within each patient, no projections. The models it
     supports and the correlations build from it with no job of the simulated cohort."""

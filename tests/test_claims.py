@@ -1,0 +1,80 @@
+"""The claims scoreboard: the paper's claims judged from a run's tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vtc_imagery.claims import NOT_TESTABLE, claims_table, decoding_claims, funnel_claims, imagery_claims
+from vtc_imagery.io import not_available
+
+
+def _funnel(vtc=714, responsive=456, tuned=367, in_imagery=107, reactivated=43):
+    return pd.DataFrame(dict(stage=["recorded", "VTC", "responsive", "axis-tuned", "axis-tuned in imagery sessions",
+                                    "reactivated"],
+                             this_run=[900, vtc, responsive, tuned, in_imagery, reactivated]))
+
+
+def _by_claim(rows):
+    return {r["claim"]: r for r in rows}
+
+
+def test_the_papers_own_counts_reproduce_every_funnel_claim():
+    rows = funnel_claims(_funnel())
+    assert [r["verdict"] for r in rows] == ["reproduced"] * 5
+    assert rows[4]["estimate"] == pytest.approx(43 / 107)
+
+
+def test_a_fraction_is_reproduced_only_when_the_papers_lies_in_the_exact_interval():
+    rows = _by_claim(funnel_claims(_funnel(in_imagery=120, reactivated=30)))
+    reactivated = rows["~40% of them reactivated during imagery"]
+    assert reactivated["verdict"] == "not reproduced" and reactivated["ci_high"] < 43 / 107
+    assert rows["~80% of responsive neurons axis-tuned"]["verdict"] == "reproduced"
+
+
+def _decoding(within_p, across_p):
+    n = len(within_p)
+    return pd.DataFrame(dict(session=[f"s{i}" for i in range(n)], chance=0.125, within_accuracy=0.3,
+                             across_accuracy=0.13, within_p=within_p, across_p=across_p))
+
+
+def test_decodable_imagery_needs_more_significant_sessions_than_the_level_gives_by_chance():
+    rows = _by_claim(imagery_claims(not_available("x"), not_available("x"),
+                                    _decoding([0.01] * 4 + [0.5] * 6, [0.01] + [0.5] * 9)))
+    within = rows["imagined objects decodable within imagery"]
+    assert within["verdict"] == "reproduced" and within["p_value"] < 0.01
+    assert rows["viewing-trained decoders transfer to imagery"]["verdict"] == "not reproduced"
+
+
+def test_a_claim_whose_table_is_not_available_is_not_testable_with_the_reason():
+    rows = _by_claim(imagery_claims(not_available("no imagery session"), not_available("no imagery session"),
+                                    not_available("no imagery session")))
+    assert {r["verdict"] for r in rows.values()} == {NOT_TESTABLE}
+    assert all(r["note"] == "no imagery session" for r in rows.values())
+
+
+def test_the_orthogonal_claim_is_reproduced_by_a_non_significant_term_and_says_so():
+    m1 = pd.DataFrame(dict(term=["preferred_z", "orthogonal_z"], estimate=[0.2, 0.01], p=[0.01, 0.7],
+                           ci_low=[0.1, -0.1], ci_high=[0.3, 0.12]))
+    rows = _by_claim(imagery_claims(not_available("x"), m1, not_available("x")))
+    assert rows["imagery follows the preferred axis (M1)"]["verdict"] == "reproduced"
+    orthogonal = rows["imagery does not follow the orthogonal axis (M1)"]
+    assert orthogonal["verdict"] == "reproduced" and "absence of evidence" in orthogonal["note"]
+
+
+def test_identification_must_beat_chance_with_its_interval():
+    identification = pd.DataFrame(dict(n_distractors=[1, 2], accuracy=[0.52, 0.4], sem=[0.02, 0.02],
+                                       chance=[0.5, 1 / 3], n_units=[10, 10]))
+    reconstruction = pd.DataFrame(dict(normalised_distance=np.linspace(1, 2, 11)))
+    rows = decoding_claims(identification, reconstruction)
+    assert rows[0]["verdict"] == "not reproduced"  # 0.52 - 1.96 x 0.02 < 0.5
+    assert rows[1]["verdict"] == NOT_TESTABLE and rows[1]["estimate"] == pytest.approx(1.5)
+
+
+def test_every_row_carries_the_simulated_mark():
+    tables = dict(funnel=_funnel(), model_comparison=pd.DataFrame(columns=["comparison", "test"]),
+                  identification=not_available("x"), reconstruction=not_available("x"), follows=not_available("x"),
+                  m1=not_available("x"), imagery_decoding=not_available("x"))
+    table = claims_table(tables, simulated=True)
+    assert table.simulated.all() and len(table) == 14
