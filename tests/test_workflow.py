@@ -151,7 +151,8 @@ def test_the_claims_scoreboard_judges_the_papers_claims_from_the_runs_tables(run
     claims = pd.read_csv(run_dir / "results/tables/claims.tsv", sep="\t").set_index("claim")
     funnel = pd.read_csv(run_dir / "results/tables/selection_funnel.tsv", sep="\t").set_index("stage").this_run
     assert claims.simulated.all() and len(claims) == 14
-    assert claims.loc["visually responsive VTC neurons", "estimate"] == pytest.approx(funnel["responsive"] / funnel["VTC"])
+    responsive = claims.loc["visually responsive VTC neurons", "estimate"]
+    assert responsive == pytest.approx(funnel["responsive"] / funnel["VTC"])
     m1 = pd.read_csv(run_dir / "results/models/M1.tsv", sep="\t").set_index("term")
     assert claims.loc["imagery follows the preferred axis (M1)", "p_value"] == pytest.approx(m1.loc["preferred_z", "p"])
     assert set(claims.verdict) <= {"reproduced", "not reproduced", "not testable on this input"}
