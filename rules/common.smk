@@ -1,6 +1,7 @@
 # Config validation, the session list, and helpers shared by the rule files.
 from pathlib import Path
 
+from vtc_imagery.claims import landing_page_rows
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.errors import ConfigError, InputDataError
 from vtc_imagery.imagery import ImageryParams, VisualCodeParams
@@ -38,6 +39,9 @@ if SYNTHETIC_SESSIONS:
 SYNTHETIC_SOURCE = config["source"] == "synthetic"  # the virtual cohort: simulated here, truth tables beside it
 SIMULATED = SYNTHETIC_SOURCE or bool(SYNTHETIC_SESSIONS)
 config["_simulated"] = SIMULATED  # for the report's captions, like _provenance
+# The claims scoreboard on the report's landing page: read when the report is made after the run
+# (empty while a run is planned, before the table exists).
+config["_claims"] = landing_page_rows("results/tables/claims.tsv")
 SYNTH_DIR = f"data/synthetic/{config['simulation']['profile']}"
 _dandi = config["dandi"]
 DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi["dandiset_id"] else "data/dandi/unset"

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vtc_imagery.claims import NOT_TESTABLE, claims_table, decoding_claims, funnel_claims, imagery_claims
+from vtc_imagery.claims import (
+    NOT_TESTABLE,
+    claims_table,
+    decoding_claims,
+    funnel_claims,
+    imagery_claims,
+    landing_page_rows,
+)
 from vtc_imagery.io import not_available
 
 
@@ -78,3 +85,14 @@ def test_every_row_carries_the_simulated_mark():
                   m1=not_available("x"), imagery_decoding=not_available("x"))
     table = claims_table(tables, simulated=True)
     assert table.simulated.all() and len(table) == 14
+
+
+def test_the_landing_page_rows_show_estimate_interval_and_the_simulated_mark(tmp_path):
+    assert landing_page_rows(tmp_path / "none.tsv") == []
+    table = claims_table(dict(funnel=_funnel(), model_comparison=pd.DataFrame(columns=["comparison", "test"]),
+                              identification=not_available("x"), reconstruction=not_available("x"),
+                              follows=not_available("x"), m1=not_available("x"), imagery_decoding=not_available("x")),
+                         simulated=True)
+    table.to_csv(tmp_path / "claims.tsv", sep="\t", index=False)
+    rows = landing_page_rows(tmp_path / "claims.tsv")
+    assert rows[1]["estimate"].startswith("0.639 [") and rows[1]["verdict"] == "reproduced (SIMULATED)"

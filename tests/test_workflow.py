@@ -52,6 +52,7 @@ def test_the_report_registers_the_notebooks(run_dir):
     snakemake(run_dir, "--report", "results/report.html")
     report = (run_dir / "results/report.html").read_text()
     assert "summary.html" in report and "sub-2_ses-2.html" in report
+    assert "claims on this run" in report and "VTC neurons recorded" in report  # the scoreboard opens it
 
 
 def test_the_report_names_the_workflow_version_and_commit(run_dir, repo):

@@ -11,6 +11,7 @@ number is judged by its test alone.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -168,3 +169,23 @@ def claims_table(tables: Mapping[str, pd.DataFrame], simulated: bool) -> pd.Data
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["simulated"] = bool(simulated)
     return table
+
+
+def landing_page_rows(path: str | Path) -> list[dict[str, str]]:
+    """The scoreboard at `path` as short strings for the report's landing page (claim, paper, this
+    run's estimate with its interval, verdict); [] before the run has written it."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    table = pd.read_csv(path, sep="\t")
+
+    def number(v) -> str:
+        return "" if pd.isna(v) else f"{v:.3g}"
+
+    rows = []
+    for r in table.itertuples():
+        interval = f" [{number(r.ci_low)}, {number(r.ci_high)}]" if pd.notna(r.ci_low) else ""
+        p = f"; p = {number(r.p_value)}" if pd.notna(r.p_value) else ""
+        rows.append(dict(claim=str(r.claim), paper=str(r.paper), estimate=f"{number(r.estimate)}{interval}{p}",
+                         verdict=str(r.verdict) + (" (SIMULATED)" if r.simulated else "")))
+    return rows
