@@ -13,7 +13,7 @@ localrules:
 rule recorded_units:
     """Stack every session's unit table into one cohort table of recorded units."""
     input:
-        expand(rules.nwb_to_tables.output.units, session=sorted(SESSIONS)),
+        expand(rules.nwb_to_tables.output.units, session=SESSION_ORDER),
     output:
         "results/tables/recorded_units.parquet",
     log:
@@ -29,9 +29,9 @@ rule population:
     responsive units."""
     input:
         recorded=rules.recorded_units.output[0],
-        screening=expand(rules.screening_units.output.units, session=sorted(SESSIONS)),
-        responses=expand(rules.screening_units.output.responses, session=sorted(SESSIONS)),
-        axis=expand(rules.axis_model.output[0], session=sorted(SESSIONS)),
+        screening=expand(rules.screening_units.output.units, session=SESSION_ORDER),
+        responses=expand(rules.screening_units.output.responses, session=SESSION_ORDER),
+        axis=expand(rules.axis_model.output[0], session=SESSION_ORDER),
     output:
         units="results/tables/units.parquet",
         responses="results/tables/responses.parquet",

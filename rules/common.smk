@@ -11,7 +11,7 @@ from vtc_imagery.perception import AxisParams, AxisTestParams, DecodingParams
 from vtc_imagery.provenance import provenance
 from vtc_imagery.reactivation import ReactivationParams
 from vtc_imagery.screening import ScreeningParams
-from vtc_imagery.sessions import local_sources, session_inputs, synthetic_sessions
+from vtc_imagery.sessions import local_sources, natural_order, session_inputs, synthetic_sessions
 
 # The workflow's own files are found from this file's location, never from the working directory
 # or the including Snakefile's: the workflow also runs as a `module` of another workflow.
@@ -25,6 +25,7 @@ try:
     LOCAL_SOURCES = local_sources(config) if config["source"] == "local" else {}
 except (ConfigError, InputDataError) as exc:
     raise WorkflowError(str(exc)) from None
+SESSION_ORDER = natural_order(SESSIONS)  # sub-2 before sub-10, in every table and list
 
 # Shown on the report's landing page (report/workflow.rst); not a setting, so added after validation.
 config["_provenance"] = provenance(WORKFLOW_DIR)
@@ -77,9 +78,9 @@ def final_targets():
         return [config["dandi"]["manifest"]]
     targets = [
         *expand(
-            "results/sessions/{session}/{table}.parquet", session=sorted(SESSIONS), table=["units", "trials", "spikes"]
+            "results/sessions/{session}/{table}.parquet", session=SESSION_ORDER, table=["units", "trials", "spikes"]
         ),
-        *expand(rules.qc_session.output.html, session=sorted(SESSIONS)),
+        *expand(rules.qc_session.output.html, session=SESSION_ORDER),
         rules.summary.output.html,
     ]
     if not OBJECT_SPACE:

@@ -71,9 +71,9 @@ rule imagery_population:
     decoding by session, and whether imagery follows the preferred rather than the orthogonal axis."""
     input:
         units=rules.population.output.units,
-        imagery_units=expand(rules.imagery_units.output.units, session=sorted(SESSIONS)),
-        imagery_objects=expand(rules.imagery_units.output.objects, session=sorted(SESSIONS)),
-        decoding=expand(rules.imagery_decoding.output[0], session=sorted(SESSIONS)),
+        imagery_units=expand(rules.imagery_units.output.units, session=SESSION_ORDER),
+        imagery_objects=expand(rules.imagery_units.output.objects, session=SESSION_ORDER),
+        decoding=expand(rules.imagery_decoding.output[0], session=SESSION_ORDER),
     output:
         units="results/tables/imagery_units.parquet",
         objects="results/tables/imagery_objects.parquet",

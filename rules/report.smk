@@ -75,7 +75,7 @@ rule summary:
     input:
         notebook=NOTEBOOKS / "summary.ipynb",
         units=rules.recorded_units.output[0],
-        trials=expand(rules.nwb_to_tables.output.trials, session=sorted(SESSIONS)),
+        trials=expand(rules.nwb_to_tables.output.trials, session=SESSION_ORDER),
         truth=[f"{SYNTH_DIR}/truth/units.parquet"] if SYNTHETIC_SOURCE else [],
         # without an object space there is no axis model, so no population or imagery tables
         population=[rules.population.output.units] if OBJECT_SPACE else [],
@@ -120,8 +120,8 @@ FIGURE_INPUTS = {
         imagery_units=rules.imagery_population.output.units,
         imagery_objects=rules.imagery_population.output.objects,
         follows=rules.imagery_population.output.follows,
-        spikes=expand(rules.nwb_to_tables.output.spikes, session=sorted(SESSIONS)),
-        trials=expand(rules.nwb_to_tables.output.trials, session=sorted(SESSIONS)),
+        spikes=expand(rules.nwb_to_tables.output.spikes, session=SESSION_ORDER),
+        trials=expand(rules.nwb_to_tables.output.trials, session=SESSION_ORDER),
     ),
     "fig_imagery_models": dict(
         decoding=rules.imagery_population.output.decoding,

@@ -122,3 +122,10 @@ def test_one_real_asset_of_the_labs_dandiset_downloads_and_verifies(tmp_path):
         assert len(content.spike_times) > 0
     except InputDataError as exc:  # 000207 has no per-trial stimulus ids; the message must say so
         assert "stim_id" in str(exc) and str(target) in str(exc)
+
+
+def test_sessions_are_listed_in_natural_order():
+    from vtc_imagery.sessions import natural_order
+
+    names = ["sub-10_ses-2", "sub-2_ses-1", "sub-10_ses-10", "sub-10_ses-3", "sub-1_ses-1"]
+    assert natural_order(names) == ["sub-1_ses-1", "sub-2_ses-1", "sub-10_ses-2", "sub-10_ses-3", "sub-10_ses-10"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .dandi import read_manifest, session_name
@@ -47,3 +48,10 @@ def synthetic_sessions(sessions: dict[str, str], local: dict[str, str]) -> list[
 
     paths = {name: local.get(name, path) for name, path in sessions.items()}
     return sorted(name for name, path in paths.items() if Path(path).exists() and marks_itself_synthetic(path))
+
+
+def natural_order(names) -> list[str]:
+    """Session names in natural order: the numbers in a name compare as numbers (sub-2_ses-1 before
+    sub-10_ses-1), so that tables and reports list sessions as people count them."""
+    return sorted(names, key=lambda name: [(0, int(part), "") if part.isdigit() else (1, 0, part)
+                                           for part in re.split(r"(\d+)", name)])
