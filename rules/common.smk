@@ -1,4 +1,5 @@
 # Config validation, the session list, and helpers shared by the rule files.
+import os
 from pathlib import Path
 
 from vtc_imagery.claims import landing_page_rows
@@ -16,7 +17,8 @@ from vtc_imagery.sessions import local_sources, natural_order, session_inputs, s
 # The workflow's own files are found from this file's location, never from the working directory
 # or the including Snakefile's: the workflow also runs as a `module` of another workflow.
 WORKFLOW_DIR = Path(workflow.current_basedir).parent
-NOTEBOOKS = WORKFLOW_DIR / "notebooks"
+# relative to the working directory, so that no absolute path of the build machine reaches the report
+NOTEBOOKS = Path(os.path.relpath(WORKFLOW_DIR / "notebooks"))
 
 try:
     config.update(validate_config(config, load_schema(WORKFLOW_DIR / "schemas/config.schema.yaml")))

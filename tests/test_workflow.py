@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CI_CONFIG, assert_same_tables, result_tables, snakemake
+from conftest import CI_CONFIG, REPO, assert_same_tables, result_tables, snakemake
 
 from vtc_imagery.provenance import provenance
 
@@ -53,6 +53,7 @@ def test_the_report_registers_the_notebooks(run_dir):
     report = (run_dir / "results/report.html").read_text()
     assert "summary.html" in report and "sub-2_ses-2.html" in report
     assert "claims on this run" in report and "VTC neurons recorded" in report  # the scoreboard opens it
+    assert f'"{REPO}' not in report and f'"{run_dir}' not in report  # no absolute path of the build machine
 
 
 def test_the_report_names_the_workflow_version_and_commit(run_dir, repo):
