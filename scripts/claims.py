@@ -13,7 +13,7 @@ def main(smk):
         for path in [paths] if isinstance(paths, str) else paths:  # m1: a list of one, or none
             tables[name] = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path, sep="\t")
     table = claims_table(tables, smk.params.simulated)
-    write_tsv_atomic(table, smk.output[0])
+    write_tsv_atomic(table, smk.output[0], simulated=smk.params.simulated)
     print(table.drop(columns=["note"]).to_string(index=False))
 
 
