@@ -1,11 +1,17 @@
 """The claims scoreboard: each of the paper's claims beside this run's estimate, its interval, the
 test that judges it and a verdict, from the run's own tables.
 
-Verdicts: `reproduced` when the run's evidence agrees with the claim (a count equal to the paper's;
-the paper's fraction inside the run's exact 95% interval; a significant effect, at 0.05, in the
-claimed direction), `not reproduced` otherwise, `not testable on this input` when the table the claim
-needs is an explicit empty result (a cohort without imagery, say). A claim the paper makes without a
-number is judged by its test alone.
+Verdicts are three-way, so that a run too small to decide says so:
+- `reproduced`: a significant effect (0.05) in the claimed direction; for a fraction, the run's and
+  the paper's fractions shown equivalent (the 90% interval of their difference within
+  +-FRACTION_MARGIN); for "no effect along the orthogonal axis", its 90% interval within half the
+  preferred effect (an equivalence test, not a non-significant one);
+- `not reproduced`: a significant effect against the claim (a fraction's difference from the paper's
+  whose 95% interval excludes 0, an orthogonal effect significantly above 0);
+- `inconclusive`: neither (too few units, sessions or patients to decide);
+- `not testable on this input`: the table the claim needs is an explicit empty result (a cohort
+  without imagery, say), a test gives no p-value, or the paper gives no number.
+The counts of the funnel that the input fixes (recorded VTC units) are checks of the input.
 """
 
 from __future__ import annotations
@@ -21,12 +27,42 @@ from . import paper
 from .io import unavailable_reason
 
 LEVEL = 0.05  # the level at which a test's p-value is read
+# A run's fraction and the paper's are called equivalent when their difference is shown within this.
+FRACTION_MARGIN = 0.10
 COLUMNS = ["claim", "paper", "estimate", "ci_low", "ci_high", "n", "test", "p_value", "verdict", "note"]
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 NOT_TESTABLE = "not testable on this input"
 
 
 def _verdict(ok: bool) -> str:
-    return "reproduced" if ok else "not reproduced"
+    return REPRODUCED if ok else NOT_REPRODUCED
+
+
+def _directional(p: float, estimate: float) -> str:
+    """A test of a positive effect: reproduced when significant and positive, not reproduced when
+    significant and negative, inconclusive otherwise; not testable without a p-value."""
+    if not np.isfinite(p) or not np.isfinite(estimate):
+        return NOT_TESTABLE
+    if p < LEVEL:
+        return REPRODUCED if estimate > 0 else NOT_REPRODUCED
+    return INCONCLUSIVE
+
+
+def newcombe_difference(k1: int, n1: int, k2: int, n2: int, confidence: float) -> tuple[float, float]:
+    """Newcombe's (1998, method 10) interval of p1 - p2 from two independent binomial samples, from
+    the Wilson intervals of each."""
+    z = stats.norm.ppf(0.5 + confidence / 2)
+
+    def wilson(k: int, n: int) -> tuple[float, float, float]:
+        p = k / n
+        centre, half = (p + z**2 / (2 * n)) / (1 + z**2 / n), z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (
+            1 + z**2 / n)
+        return p, centre - half, centre + half
+
+    p1, l1, u1 = wilson(k1, n1)
+    p2, l2, u2 = wilson(k2, n2)
+    d = p1 - p2
+    return (float(d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)), float(d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)))
 
 
 def _row(claim: str, paper_value, estimate=np.nan, low=np.nan, high=np.nan, n=np.nan, test="", p=np.nan,
@@ -36,15 +72,24 @@ def _row(claim: str, paper_value, estimate=np.nan, low=np.nan, high=np.nan, n=np
 
 
 def _fraction(claim: str, k: int, n: int, paper_k: int, paper_n: int) -> dict:
-    """k of n against the paper's paper_k of paper_n: reproduced when the paper's fraction lies in the
-    run's exact (Clopper-Pearson) 95% interval."""
+    """k of n (estimate with its exact 95% interval) against the paper's paper_k of paper_n, both
+    samples with their sampling error (Newcombe's interval of the difference): not reproduced when
+    the difference's 95% interval excludes 0; reproduced when its 90% interval lies within
+    +-FRACTION_MARGIN (equivalence: two one-sided tests at 0.05); inconclusive otherwise (the
+    paper's own 43/107 pins its fraction only to about +-0.1, so small runs are)."""
     share = paper_k / paper_n
+    paper_value = f"{paper_k}/{paper_n} = {share:.3f}"
     if n == 0:
-        return _row(claim, f"{paper_k}/{paper_n} = {share:.3f}", n=0, note="no units at the stage before")
+        return _row(claim, paper_value, n=0, note="no units at the stage before")
     ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
-    return _row(claim, f"{paper_k}/{paper_n} = {share:.3f}", k / n, ci.low, ci.high, n,
-                f"exact 95% interval of {k}/{n} holds the paper's fraction", np.nan,
-                _verdict(ci.low <= share <= ci.high))
+    low, high = newcombe_difference(k, n, paper_k, paper_n, 0.95)
+    low90, high90 = newcombe_difference(k, n, paper_k, paper_n, 0.90)
+    verdict = (NOT_REPRODUCED if low > 0 or high < 0
+               else REPRODUCED if max(abs(low90), abs(high90)) <= FRACTION_MARGIN else INCONCLUSIVE)
+    return _row(claim, paper_value, k / n, ci.low, ci.high, n,
+                f"run - paper {k / n - share:+.3f}, 95% interval [{low:+.3f}, {high:+.3f}] (Newcombe); "
+                f"equivalent when the 90% interval [{low90:+.3f}, {high90:+.3f}] is within +-{FRACTION_MARGIN:g}",
+                np.nan, verdict)
 
 
 def funnel_claims(funnel: pd.DataFrame) -> list[dict]:
@@ -53,7 +98,7 @@ def funnel_claims(funnel: pd.DataFrame) -> list[dict]:
     count = dict(zip(funnel.stage, funnel.this_run, strict=True))
     vtc = int(count[paper.VTC])
     rows = [_row(f"{paper.N_VTC} VTC neurons recorded", str(paper.N_VTC), vtc, n=vtc, test="count",
-                 verdict=_verdict(vtc == paper.N_VTC))]
+                 verdict=_verdict(vtc == paper.N_VTC), note="a check of the input: the recordings fix it")]
     for stage, parent, claim in (("responsive", paper.VTC, "visually responsive VTC neurons"),
                                  ("axis-tuned", "responsive", "~80% of responsive neurons axis-tuned"),
                                  ("axis-tuned in imagery sessions", "axis-tuned",
@@ -83,7 +128,7 @@ def model_comparison_claims(comparison: pd.DataFrame) -> list[dict]:
         r = hit.iloc[0]
         rows.append(_row(claim, "yes", r["mean"], r["mean"] - 1.96 * r["sem"], r["mean"] + 1.96 * r["sem"], r.n_units,
                          "paired Wilcoxon signed-rank of normalised EV", r.p_value,
-                         _verdict(r.p_value < LEVEL and r["mean"] > 0)))
+                         _directional(r.p_value, r["mean"])))
     return rows
 
 
@@ -98,9 +143,10 @@ def decoding_claims(identification: pd.DataFrame, reconstruction: pd.DataFrame) 
     else:
         r = one.iloc[0]
         low, high = r.accuracy - 1.96 * r["sem"], r.accuracy + 1.96 * r["sem"]
+        verdict = REPRODUCED if low > r.chance else NOT_REPRODUCED if high < r.chance else INCONCLUSIVE
         rows = [_row(claim, "yes", r.accuracy, low, high, r.n_units,
-                     f"accuracy against 1 distractor, 95% interval above chance {r.chance:g}", np.nan,
-                     _verdict(low > r.chance))]
+                     f"accuracy against 1 distractor, 95% interval (SEM over objects) against chance {r.chance:g}",
+                     np.nan, verdict)]
     claim = "objects reconstructed from a large database"
     if "normalised_distance" not in reconstruction or reconstruction.empty:
         rows.append(_row(claim, "yes", note=unavailable_reason(reconstruction) or "no reconstruction on this input"))
@@ -120,17 +166,21 @@ def imagery_claims(follows: pd.DataFrame, m1: pd.DataFrame, decoding: pd.DataFra
     of sessions significant at 0.05 against a binomial null at 0.05)."""
     rows = []
     m1_reason = unavailable_reason(m1)
-    terms = m1.set_index("term") if m1_reason is None else None
-    for term, claim, follows_it in (("preferred_z", "imagery follows the preferred axis (M1)", True),
-                                    ("orthogonal_z", "imagery does not follow the orthogonal axis (M1)", False)):
-        if terms is None or term not in terms.index:
-            rows.append(_row(claim, "yes", note=m1_reason or f"M1 has no {term} term"))
-            continue
-        r = terms.loc[term]
-        significant = r.p < LEVEL and r.estimate > 0
-        rows.append(_row(claim, "yes", r.estimate, r.ci_low, r.ci_high, np.nan, f"mixed model M1, {term}", r.p,
-                         _verdict(significant if follows_it else r.p >= LEVEL),
-                         "" if follows_it else "reproduced means not significant: absence of evidence, not proof"))
+    terms = m1.set_index("term") if m1_reason is None and "term" in m1 else None
+    claim = "imagery follows the preferred axis (M1)"
+    if terms is None or "preferred_z" not in terms.index:
+        rows.append(_row(claim, "yes", note=m1_reason or "M1 has no preferred_z term"))
+        preferred = np.nan
+    else:
+        r = terms.loc["preferred_z"]
+        preferred = float(r.estimate)
+        rows.append(_row(claim, "yes", r.estimate, r.ci_low, r.ci_high, np.nan, "mixed model M1, preferred_z", r.p,
+                         _directional(float(r.p), float(r.estimate))))
+    claim = "imagery does not follow the orthogonal axis (M1)"
+    if terms is None or "orthogonal_z" not in terms.index:
+        rows.append(_row(claim, "yes", note=m1_reason or "M1 has no orthogonal_z term"))
+    else:
+        rows.append(_orthogonal(claim, terms.loc["orthogonal_z"], preferred))
     claim = "reactivated neurons follow the preferred more than the orthogonal axis"
     reason = unavailable_reason(follows)
     hit = follows[follows.units == "reactivated"] if reason is None and "units" in follows else follows[:0]
@@ -139,24 +189,60 @@ def imagery_claims(follows: pd.DataFrame, m1: pd.DataFrame, decoding: pd.DataFra
     else:
         r = hit.iloc[0]
         rows.append(_row(claim, "yes", r.median_r_difference, np.nan, np.nan, r.n_paired,
-                         "paired Wilcoxon signed-rank of r_preferred - r_orthogonal", r.wilcoxon_p,
-                         _verdict(r.wilcoxon_p < LEVEL and r.median_r_difference > 0)))
+                         "paired Wilcoxon signed-rank of r_preferred - r_orthogonal over units", r.wilcoxon_p,
+                         _directional(float(r.wilcoxon_p), float(r.median_r_difference)),
+                         "units, not patients, are the replicates of this test"))
     reason = unavailable_reason(decoding)
-    for column, accuracy, claim in (("within_p", "within_accuracy", "imagined objects decodable within imagery"),
-                                    ("across_p", "across_accuracy",
-                                     "viewing-trained decoders transfer to imagery")):
+    for column, accuracy, null, claim in (
+            ("within_p", "within_accuracy", "shuffled_accuracy", "imagined objects decodable within imagery"),
+            ("across_p", "across_accuracy", "across_null_accuracy", "viewing-trained decoders transfer to imagery")):
         if reason is not None or column not in decoding:
             rows.append(_row(claim, "yes", note=reason or "no imagery decoding on this input"))
             continue
         sessions = decoding[np.isfinite(decoding[column].astype(float))]
-        gain = (sessions[accuracy] - sessions.chance).astype(float)
-        k, n = int((sessions[column] < LEVEL).sum()), len(sessions)
-        p = stats.binomtest(k, n, LEVEL, alternative="greater").pvalue if n else np.nan
+        if sessions.empty:
+            rows.append(_row(claim, "yes", note="no session has a permutation p-value"))
+            continue
+        baseline = sessions.get(null, sessions.chance)
+        gain = (sessions[accuracy] - baseline).astype(float)
+        n, k = len(sessions), int((sessions[column] < LEVEL).sum())
         half = stats.t.ppf(0.975, n - 1) * gain.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-        rows.append(_row(claim, "yes", float(gain.mean()) if n else np.nan, gain.mean() - half, gain.mean() + half, n,
-                         f"{k} of {n} sessions significant at {LEVEL:g} (permutation), binomial test against "
-                         f"{LEVEL:g}; estimate: mean accuracy above chance", p, _verdict(n > 0 and p < LEVEL)))
+        p = combined_session_p(sessions[column].astype(float), sessions.session.astype(str))
+        rows.append(_row(claim, "yes", float(gain.mean()), gain.mean() - half, gain.mean() + half, n,
+                         "session permutation p-values combined within patient (Stouffer) and across patients "
+                         f"(Fisher); {k} of {n} sessions significant at {LEVEL:g}; estimate: accuracy above the "
+                         "permutation null's, t interval over sessions", p, _directional(p, float(gain.mean()))))
     return rows
+
+
+def _orthogonal(claim: str, term: pd.Series, preferred: float) -> dict:
+    """No effect along the orthogonal axis, as an equivalence test: reproduced when the term's 90%
+    interval lies within +-half the preferred effect (two one-sided tests at 0.05: the orthogonal axis
+    explains less than half of what the preferred one does); not reproduced when it is significantly
+    above 0; inconclusive otherwise. A non-significant term alone is absence of evidence."""
+    estimate, se, df, p = (float(term[c]) if c in term else np.nan for c in ("estimate", "se", "df", "p"))
+    margin = 0.5 * abs(preferred)
+    if not (np.isfinite(p) and np.isfinite(se) and np.isfinite(margin) and margin > 0):
+        return _row(claim, "yes", estimate, term.get("ci_low", np.nan), term.get("ci_high", np.nan), np.nan,
+                    "mixed model M1, orthogonal_z", p, NOT_TESTABLE,
+                    "no equivalence margin: the preferred effect or the term's SE is missing")
+    t90 = stats.t.ppf(0.95, df) if np.isfinite(df) else stats.norm.ppf(0.95)
+    low90, high90 = estimate - t90 * se, estimate + t90 * se
+    verdict = (NOT_REPRODUCED if p < LEVEL and estimate > 0
+               else REPRODUCED if -margin <= low90 and high90 <= margin else INCONCLUSIVE)
+    return _row(claim, "yes", estimate, term.get("ci_low", np.nan), term.get("ci_high", np.nan), np.nan,
+                f"mixed model M1, orthogonal_z: equivalence (90% interval [{low90:.3f}, {high90:.3f}]) within "
+                f"+-{margin:.3f}, half the preferred effect", p, verdict)
+
+
+def combined_session_p(p: pd.Series, sessions: pd.Series) -> float:
+    """One p-value over sessions that generalises over patients: each patient's sessions' one-sided
+    p-values combined by Stouffer's z, then the patients' by Fisher's method. Patients are read from
+    session names sub-<patient>_ses-<k>."""
+    patient = sessions.str.extract(r"^(sub-[^_]+)", expand=False).fillna(sessions)
+    z = pd.Series(stats.norm.isf(np.clip(p.to_numpy(float), 1e-300, 1.0)), index=p.index)
+    per_patient = z.groupby(patient.to_numpy()).agg(lambda v: v.sum() / np.sqrt(len(v)))
+    return float(stats.combine_pvalues(stats.norm.sf(per_patient.to_numpy()), method="fisher").pvalue)
 
 
 def claims_table(tables: Mapping[str, pd.DataFrame], simulated: bool) -> pd.DataFrame:
