@@ -1,4 +1,5 @@
 # Config validation, the session list, and helpers shared by the rule files.
+import functools
 import os
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from vtc_imagery.imagery_decoding import ImageryDecodingParams
 from vtc_imagery.params import stage_config  # each stage gets only the config keys its parameter object has
 from vtc_imagery.perception import AxisParams, AxisTestParams, DecodingParams
 from vtc_imagery.provenance import provenance
+from vtc_imagery.report import funnel_landing_rows
 from vtc_imagery.reactivation import ReactivationParams
 from vtc_imagery.screening import ScreeningParams
 from vtc_imagery.sessions import local_sources, natural_order, session_inputs, synthetic_sessions
@@ -45,6 +47,7 @@ config["_simulated"] = SIMULATED  # for the report's captions, like _provenance
 # The claims scoreboard on the report's landing page: read when the report is made after the run
 # (empty while a run is planned, before the table exists).
 config["_claims"] = landing_page_rows("results/tables/claims.tsv")
+config["_funnel"] = funnel_landing_rows("results/tables/selection_funnel.tsv")
 SYNTH_DIR = f"data/synthetic/{config['simulation']['profile']}"
 _dandi = config["dandi"]
 DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi["dandiset_id"] else "data/dandi/unset"
@@ -67,7 +70,8 @@ wildcard_constraints:
     session="|".join(sorted(SESSIONS)),
 
 
-def final_targets():
+@functools.cache  # called for the rule all and for the table views; its warnings once
+def results_targets():
     """The default run's outputs: per-session tables and QC, the perception tables and figures, the
     summary, on simulated data the validation against the truth, and the calibration suite
     (simulated whatever the source). For a dandiset without a
@@ -77,7 +81,7 @@ def final_targets():
             f"No DANDI manifest at {config['dandi']['manifest']}: this run only resolves it. "
             "Review and commit it, then run again to download and analyse the sessions."
         )
-        return [config["dandi"]["manifest"]]
+        return (config["dandi"]["manifest"],)
     targets = [
         *expand(
             "results/sessions/{session}/{table}.parquet", session=SESSION_ORDER, table=["units", "trials", "spikes"]
@@ -87,7 +91,7 @@ def final_targets():
     ]
     if not OBJECT_SPACE:
         logger.warning("No object space (config key 'object_space'): only the NWB tables and QC are built.")
-        return targets
+        return tuple(targets)
     targets += [
         rules.selection_funnel.output[0],
         rules.model_comparison.output[0],
@@ -109,4 +113,20 @@ def final_targets():
         ]
     if config["calibration"]["enabled"]:
         targets += rules.calibration.output
-    return targets
+    return tuple(targets)
+
+
+def final_targets():
+    """The default run's outputs (results_targets) and an HTML view of each of its results tables."""
+    targets = list(results_targets())
+    return targets + [f"results/views/{name}.html" for name in report_tables(targets)]
+
+
+def report_tables(targets):
+    """The results tables among `targets`, as paths under results/ without .tsv (rule table_views)."""
+    paths = [str(t) for t in targets]
+    return [
+        p.removeprefix("results/").removesuffix(".tsv")
+        for p in paths
+        if p.startswith("results/") and p.endswith(".tsv")
+    ]

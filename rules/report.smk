@@ -7,6 +7,7 @@ localrules:
     summary,
     figure,
     claims,
+    table_views,
 
 
 rule claims:
@@ -172,3 +173,33 @@ rule figure:
         simulated=SIMULATED,
     script:
         "../scripts/run_notebook.py"
+
+
+# Every results table of the default run, viewable inside the report.
+REPORT_TABLES = report_tables(results_targets())
+
+
+rule table_views:
+    """Every results table of the run as an HTML page for the report (3 significant digits), so that
+    each is viewable inside the report; the TSVs stay the results. One job for all: each is a small
+    rendering."""
+    input:
+        [f"results/{name}.tsv" for name in REPORT_TABLES],
+    output:
+        [
+            report(
+                f"results/views/{name}.html",
+                caption="../report/table_view.rst",
+                category="Tables (viewable)",
+                labels={"table": name},
+            )
+            for name in REPORT_TABLES
+        ],
+    log:
+        "logs/table_views.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        names=REPORT_TABLES,
+    script:
+        "../scripts/table_views.py"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,3 +43,22 @@ def test_every_results_table_rule_says_whether_its_run_is_simulated():
         for call in re.findall(r"write_tsv_atomic\((.*)\)", script.read_text()):
             if script.name not in ("dandi_manifest.py", "calibration_table.py"):  # an asset list; always simulated
                 assert "simulated=" in call, script.name
+
+
+def test_a_results_table_page_rounds_to_three_significant_digits_and_says_simulated():
+    from vtc_imagery.report import table_html
+
+    page = table_html(pd.DataFrame(dict(stage=["VTC"], this_run=[714.0], fraction=[0.614846], p=[np.nan],
+                                        simulated=[True])), "results/tables/x.tsv")
+    assert "<td>714</td>" in page and "<td>0.615</td>" in page and "<td></td>" in page
+    assert "SIMULATED" in page and "<th>simulated</th>" not in page
+
+
+def test_the_landing_page_funnel_rows_are_whole_counts_and_blank_where_the_paper_has_none(tmp_path):
+    from vtc_imagery.report import funnel_landing_rows
+
+    assert funnel_landing_rows(tmp_path / "none.tsv") == []
+    pd.DataFrame(dict(stage=["recorded", "VTC"], this_run=[954, 714], paper=[np.nan, 714.0])).to_csv(
+        tmp_path / "funnel.tsv", sep="\t", index=False)
+    assert funnel_landing_rows(tmp_path / "funnel.tsv") == [dict(stage="recorded", this_run="954", paper=""),
+                                                            dict(stage="VTC", this_run="714", paper="714")]

@@ -53,6 +53,10 @@ def test_the_report_registers_the_notebooks(run_dir):
     report = (run_dir / "results/report.html").read_text()
     assert "summary.html" in report and "sub-2_ses-2.html" in report
     assert "claims on this run" in report and "VTC neurons recorded" in report  # the scoreboard opens it
+    assert "selection funnel on this run" in report and "Tables (viewable)" in report
+    views = sorted((run_dir / "results/views").rglob("*.html"))
+    assert {p.relative_to(run_dir / "results/views").as_posix() for p in views} >= {
+        "tables/claims.html", "tables/selection_funnel.html", "models/M1.html", "calibration/calibration.html"}
     assert f'"{REPO}' not in report and f'"{run_dir}' not in report  # no absolute path of the build machine
 
 

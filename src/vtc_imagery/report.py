@@ -1,10 +1,14 @@
-"""Executing report notebooks (papermill) and exporting them to HTML (nbconvert)."""
+"""Executing report notebooks (papermill) and exporting them to HTML (nbconvert); results tables as
+HTML pages for the report."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from .io import atomic_path
 
@@ -25,3 +29,43 @@ def execute_notebook(template: str | Path, executed: str | Path, ipynb: str | Pa
     body, _ = HTMLExporter(exclude_input=True).from_notebook_node(nbformat.read(str(executed), as_version=4))
     with atomic_path(html) as tmp:
         tmp.write_text(body, encoding="utf-8")
+
+
+def table_html(table: pd.DataFrame, title: str) -> str:
+    """A results table (as read from its TSV) as a standalone HTML page for the report: numbers to 3
+    significant digits (integers whole), missing values blank, a SIMULATED banner when the table's
+    `simulated` column says so, and an explicit empty result shown as its reason."""
+    import html
+
+    simulated = "simulated" in table and bool(table.simulated.astype(str).str.lower().eq("true").any())
+    shown = table.drop(columns="simulated", errors="ignore")
+
+    def cell(v) -> str:
+        if isinstance(v, float | np.floating):
+            return "" if not np.isfinite(v) else f"{int(v)}" if float(v).is_integer() else f"{v:.3g}"
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in r) + "</tr>"
+                   for r in shown.itertuples(index=False))
+    banner = ("<p><b>SIMULATED</b>: computed on the virtual cohort, not on recordings from patients.</p>"
+              if simulated else "")
+    style = ("body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse} "
+             "th,td{border:1px solid #ccc;padding:2px 6px;text-align:right} th{background:#eee}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body><h3>{html.escape(title)}</h3>{banner}"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></body></html>")
+
+
+def funnel_landing_rows(path: str | Path) -> list[dict[str, str]]:
+    """The selection funnel at `path` (stage, this_run, paper) as strings for the report's landing
+    page; [] before the run has written it."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    table = pd.read_csv(path, sep="\t")
+
+    def count(v) -> str:
+        return "" if pd.isna(v) else f"{int(v)}"
+
+    return [dict(stage=str(r.stage), this_run=count(r.this_run), paper=count(r.paper)) for r in table.itertuples()]
