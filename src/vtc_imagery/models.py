@@ -30,6 +30,9 @@ IMAGERY_COLUMNS = {  # the documented summary-table schema: column -> descriptio
     "orthogonal_projection": "the object's projection onto the neuron's orthogonal (control) axis (optional: M1 only)",
 }
 PROJECTION_COLUMNS = ("preferred_projection", "orthogonal_projection")
+# Summary-table column -> the within-unit z-score the imagery models use (imagery_model_data).
+Z_SCORED = {"imagery_rate": "imagery_z", "preferred_projection": "preferred_z",
+            "orthogonal_projection": "orthogonal_z", "viewing_rate": "viewing_z"}
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,7 @@ def imagery_model_data(table: pd.DataFrame) -> pd.DataFrame:
     """Imagery rate, projections (where the table has them) and viewing rate z-scored within each unit
     (the summary-table schema in)."""
     out = table.copy()
-    for src, dst in (("imagery_rate", "imagery_z"), ("preferred_projection", "preferred_z"),
-                     ("orthogonal_projection", "orthogonal_z"), ("viewing_rate", "viewing_z")):
+    for src, dst in Z_SCORED.items():
         if src in out:
             out[dst] = zscore_within(out[src].astype(float), out.unit)
     return out
@@ -125,8 +127,8 @@ _DATA_WORDS = {
 }
 
 
-# The model terms made from an optional summary-table column (imagery_model_data).
-_SOURCE_OF = {"preferred_z": "preferred_projection", "orthogonal_z": "orthogonal_projection"}
+# The model terms made from an optional summary-table column.
+_SOURCE_OF = {z: src for src, z in Z_SCORED.items() if src in PROJECTION_COLUMNS}
 
 
 def model_unavailable(data: pd.DataFrame, spec: dict) -> str | None:
