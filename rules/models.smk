@@ -8,11 +8,15 @@ localrules:
     from_summary_table,
 
 
+# The per-object imagery table: the user's summary table when given, else the cohort's.
+IMAGERY_OBJECTS = config["imagery_table"] or rules.imagery_population.output.objects
+
+
 def model_input(wildcards):
     """The rule input (MODEL_INPUTS) that the model's `data` kind is built from."""
     kind = config["models"][wildcards.model]["data"]
     tables = {
-        "table": config["imagery_table"] or rules.imagery_population.output.objects,
+        "table": IMAGERY_OBJECTS,
         "units": rules.population.output.units,
         "imagery": rules.imagery_population.output.units,
     }
@@ -64,7 +68,7 @@ rule imagery_correlations:
     the pooled correlation; a figure. From imagery_table when given (nothing of the simulated cohort
     runs), else the cohort's imagery population (imagery.population)."""
     input:
-        table=config["imagery_table"] or rules.imagery_population.output.objects,
+        table=IMAGERY_OBJECTS,
     output:
         neurons=report(
             "results/tables/imagery_correlations.tsv",
