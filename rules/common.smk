@@ -8,6 +8,7 @@ from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.errors import ConfigError, InputDataError
 from vtc_imagery.imagery import ImageryParams, VisualCodeParams
 from vtc_imagery.imagery_decoding import ImageryDecodingParams
+from vtc_imagery.models import MODEL_INPUTS
 from vtc_imagery.params import stage_config  # each stage gets only the config keys its parameter object has
 from vtc_imagery.perception import AxisParams, AxisTestParams, DecodingParams
 from vtc_imagery.provenance import provenance
@@ -130,3 +131,20 @@ def report_tables(targets):
         for p in paths
         if p.startswith("results/") and p.endswith(".tsv")
     ]
+
+
+def imagery_objects_table():
+    """The per-object imagery table: the user's summary table (imagery_table) when given, else the
+    cohort's (call it from rules defined after rule imagery_population)."""
+    return config["imagery_table"] or rules.imagery_population.output.objects
+
+
+def model_input(wildcards):
+    """The rule input (MODEL_INPUTS) that the mixed model's `data` kind is built from."""
+    name = MODEL_INPUTS[config["models"][wildcards.model]["data"]]
+    tables = {
+        "table": imagery_objects_table,
+        "units": lambda: rules.population.output.units,
+        "imagery": lambda: rules.imagery_population.output.units,
+    }
+    return {name: tables[name]()}

@@ -1,27 +1,10 @@
 # Mixed-effects population models (statsmodels), one job per model named in the config, and the
 # per-neuron correlations of imagery with perception.
-from vtc_imagery.models import MODEL_INPUTS
 
 
 localrules:
     imagery_correlations,
     from_summary_table,
-
-
-# The per-object imagery table: the user's summary table when given, else the cohort's.
-IMAGERY_OBJECTS = config["imagery_table"] or rules.imagery_population.output.objects
-
-
-def model_input(wildcards):
-    """The rule input (MODEL_INPUTS) that the model's `data` kind is built from."""
-    kind = config["models"][wildcards.model]["data"]
-    tables = {
-        "table": IMAGERY_OBJECTS,
-        "units": rules.population.output.units,
-        "imagery": rules.imagery_population.output.units,
-    }
-    name = MODEL_INPUTS[kind]
-    return {name: tables[name]}
 
 
 rule mixed_model:
@@ -68,7 +51,7 @@ rule imagery_correlations:
     the pooled correlation; a figure. From imagery_table when given (nothing of the simulated cohort
     runs), else the cohort's imagery population (imagery.population)."""
     input:
-        table=IMAGERY_OBJECTS,
+        table=imagery_objects_table(),
     output:
         neurons=report(
             "results/tables/imagery_correlations.tsv",
