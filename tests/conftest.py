@@ -79,3 +79,23 @@ def run_dir(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("run")
     snakemake(workdir)
     return workdir
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected
+def pytest_collection_modifyitems(config, items):
+    """The SLURM tests last: their run starts in the background at once and is joined only there."""
+    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
+
+
+def pytest_collection_finish(session):
+    slurm = [item for item in session.items if item.get_closest_marker("slurm")]
+    if slurm and not session.config.option.collectonly:
+        slurm[0].module.launch()
+
+
+def pytest_sessionfinish(session):
+    """Stop the background SLURM cluster even when its tests never ran (an interrupted session)."""
+    for item in session.items:
+        if item.get_closest_marker("slurm"):
+            item.module.stop()
+            break

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -32,42 +34,83 @@ SESSION_RULES = ("nwb_to_tables", "screening_units", "axis_model", "imagery_unit
 COHORT_RULES = ("mixed_model", "decoding", "reconstruction")
 
 
+class _Background:
+    """The cluster's start and the SLURM run, in a thread started as soon as the tests are collected
+    (conftest.py), so that their minutes of waiting (apt, daemons, SLURM's submit and status polling)
+    overlap the other tests' work; the fixture below joins it."""
+
+    def __init__(self) -> None:
+        self.state = Path(tempfile.mkdtemp(prefix="vtc-slurm-", dir="/tmp"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="vtc-slurm-run-"))
+        self.pids: list[int] = []
+        self.run = ThreadPoolExecutor(1).submit(self._start_and_run)
+
+    def _start_and_run(self):
+        # munged wants every directory above its socket world-executable, which pytest's tmp dirs are not
+        start = subprocess.run(["bash", str(SCRIPT), "start", str(self.state)], capture_output=True, text=True,
+                               timeout=900)
+        if start.returncode == 3:
+            return start.stderr.strip().splitlines()[-1]  # the reason the cluster cannot run here
+        assert start.returncode == 0, start.stderr[-3000:]
+        self.pids = [int(line.split(":")[1]) for line in (self.state / "pids").read_text().split()]
+        env = {**os.environ, "SLURM_CONF": str(self.state / "slurm.conf"),
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        proc = snakemake(
+            self.workdir, "--workflow-profile", str(REPO / "profiles/slurm"),
+            # the local cluster's settings; each replaces the profile's whole key
+            "--default-resources", "slurm_partition=debug", "mem_mb=500", "runtime=30",
+            "--set-threads", "axis_model=1", "--slurm-status-command", "squeue",
+            "--slurm-init-seconds-before-status-checks", "8", "--slurm-keep-successful-logs",
+            "--jobs", "2", "--latency-wait", "5",
+            # a few SLURM jobs instead of one per rule and session (each costs ~15 s to submit,
+            # start and poll); a group job runs its jobs two at a time on its 2 cores
+            "--groups", *(f"{r}=session" for r in SESSION_RULES), *(f"{r}=cohort" for r in COHORT_RULES),
+            "--group-components", "session=4", "cohort=6", "--cores", "2",
+            *SLURM_TARGETS,  # after a one-value option: --configfile would take them as files
+            cores=None, env=env, timeout=1500)
+        return env, proc
+
+    def stop(self) -> None:
+        """Stop exactly the cluster's daemons (which ends a run still going, in an interrupted session), wait
+        for the thread, remove the files."""
+        subprocess.run(["bash", str(SCRIPT), "stop", str(self.state)], capture_output=True, text=True, timeout=120)
+        with contextlib.suppress(Exception):  # the fixture has reported it
+            self.run.result()
+        shutil.rmtree(self.state, ignore_errors=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_background: _Background | None = None
+
+
+def launch() -> _Background:
+    """Start the cluster and its run once per test session (conftest.py calls this after collection)."""
+    global _background
+    if _background is None:
+        _background = _Background()
+    return _background
+
+
+def stop() -> None:
+    global _background
+    if _background is not None:
+        _background.stop()
+        _background = None
+
+
 @pytest.fixture(scope="module")
-def cluster():
-    """Start the cluster (installing SLURM if it can); stop exactly its daemons afterwards."""
-    # munged wants every directory above its socket world-executable, which pytest's tmp dirs are not
-    state = Path(tempfile.mkdtemp(prefix="vtc-slurm-", dir="/tmp"))
-    start = subprocess.run(["bash", str(SCRIPT), "start", str(state)], capture_output=True, text=True, timeout=900)
-    if start.returncode == 3:
-        pytest.skip(start.stderr.strip().splitlines()[-1])
-    assert start.returncode == 0, start.stderr[-3000:]
-    pids = [int(line.split(":")[1]) for line in (state / "pids").read_text().split()]
-    yield state
-    subprocess.run(["bash", str(SCRIPT), "stop", str(state)], capture_output=True, text=True, timeout=120)
+def slurm_run():
+    background = launch()
+    outcome = background.run.result()
+    if isinstance(outcome, str):
+        pytest.skip(outcome)
+    env, proc = outcome
+    yield background.workdir, env, proc
+    pids = background.pids
+    stop()
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # every daemon the script started is gone
-    shutil.rmtree(state, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def slurm_run(cluster, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("slurm_run")
-    env = {**os.environ, "SLURM_CONF": str(cluster / "slurm.conf"),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = snakemake(workdir, "--workflow-profile", str(REPO / "profiles/slurm"),
-                     # the local cluster's settings; each replaces the profile's whole key
-                     "--default-resources", "slurm_partition=debug", "mem_mb=500", "runtime=30",
-                     "--set-threads", "axis_model=1", "--slurm-status-command", "squeue",
-                     "--slurm-init-seconds-before-status-checks", "8", "--slurm-keep-successful-logs",
-                     "--jobs", "2", "--latency-wait", "5",
-                     # a few SLURM jobs instead of one per rule and session (each costs ~15 s to submit,
-                     # start and poll); a group job runs its jobs two at a time on its 2 cores
-                     "--groups", *(f"{r}=session" for r in SESSION_RULES), *(f"{r}=cohort" for r in COHORT_RULES),
-                     "--group-components", "session=4", "cohort=6", "--cores", "2",
-                     *SLURM_TARGETS,  # after a one-value option: --configfile would take them as files
-                     cores=None, env=env, timeout=1500)
-    return workdir, env, proc
 
 
 def _slurm_jobs_by_rule(workdir: Path) -> dict[str, set[int]]:
