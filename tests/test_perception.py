@@ -64,6 +64,18 @@ def test_validation_scores_calls_and_axes_against_the_planted_truth():
     assert table["median cosine(recovered, planted axis)"] == np.median([1.0, 0.0])
 
 
+def test_validation_reports_the_latency_bias_per_latency_source_on_called_and_planted_responsive_units():
+    units = _units().assign(latency_ms=[170.0, 150.0, 200.0, np.nan, 100.0, np.nan],
+                            latency_source=["bursts", "bursts", "psth", "", "bursts", ""])
+    truth = pd.DataFrame(dict(unit_id=[f"u{i}" for i in range(6)],
+                              unit_type=["axis", "axis", "category", "none", "axis", "none"],
+                              axis=[np.zeros(2)] * 6, latency_s=[0.160, 0.160, 0.180, 0.150, 0.1, 0.150]))
+    table = perception_validation(units, truth).set_index("metric")
+    assert table.loc["latency bias (bursts), ms", "value"] == pytest.approx(0.0)  # +10 and -10 (u4 is not VTC)
+    assert table.loc["latency bias (bursts), ms", "n_units"] == 2
+    assert table.loc["latency bias (psth), ms", "value"] == pytest.approx(20.0)
+
+
 def test_the_funnel_against_the_truth_counts_planted_recovered_and_the_authors_rules_per_stage():
     units = _units().assign(responsive_threshold=[True, True, True, True, True, True])
     truth = pd.DataFrame(dict(unit_id=[f"u{i}" for i in range(6)], area=["VTC"] * 4 + ["hippocampus", "VTC"],
