@@ -12,6 +12,7 @@ CALIBRATION_COHORTS = [
     if kind_applies(kind, scenario, CALIBRATION_REALISM)
     for k in range(CALIBRATION["seeds"])
 ]
+CALIBRATION_MODEL_TABLES = [f"results/calibration/models/{scenario}.parquet" for scenario in CALIBRATION["scenarios"]]
 
 
 localrules:
@@ -47,11 +48,39 @@ rule calibration_cohort:
         "../scripts/calibration_cohort.py"
 
 
+rule calibration_models:
+    """The imagery models' tests on SIMULATED summary tables of one scenario: `model_replicates` null
+    tables and a sixth as many planted ones of the power profile (a cohort gives one replicate of
+    these tests)."""
+    output:
+        "results/calibration/models/{scenario}.parquet",
+    log:
+        "logs/calibration_models/{scenario}.log",
+    benchmark:
+        "benchmarks/calibration_models/{scenario}.tsv"
+    conda:
+        "../envs/validation.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000),
+        runtime=runtime(30),
+    params:
+        profile=CALIBRATION["profile"],
+        replicates=CALIBRATION["model_replicates"],
+        power_profile=CALIBRATION["model_power_profile"],
+        seed=CALIBRATION["seed"],
+        simulation=config["simulation"],
+        analysis=analysis_config(config),
+    script:
+        "../scripts/calibration_models.py"
+
+
 rule calibration:
     """SIMULATED: the calibration table (false-positive rate with its exact 95% interval, power,
     nominal level and verdict of every call under every scenario) and its figure."""
     input:
         CALIBRATION_COHORTS,
+        CALIBRATION_MODEL_TABLES,
     output:
         table=report(
             "results/calibration/calibration.tsv",

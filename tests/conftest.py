@@ -43,7 +43,8 @@ def session_paths(ci_cohort, ci_profile) -> dict[str, Path]:
     return {s.name: ci_cohort / s.path for s in ci_profile.sessions()}
 
 
-CI_CONFIG = ["simulation={profile: ci, seed: 5}", "calibration={profile: ci, seeds: 1, scenarios: [realistic]}"]
+CI_CONFIG = ["simulation={profile: ci, seed: 5}",
+             "calibration={profile: ci, seeds: 1, model_replicates: 4, scenarios: [realistic]}"]
 
 
 def snakemake(workdir: Path, *args: str, config: list[str] = CI_CONFIG, check: bool = True, cores: int | None = 2,

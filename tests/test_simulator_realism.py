@@ -346,3 +346,24 @@ def test_every_nonlinearity_gives_a_nonnegative_drive_with_the_planted_mean(pape
 def test_an_unknown_nonlinearity_is_refused():
     with pytest.raises(ValueError, match="tuning_nonlinearity"):
         Realism(tuning_nonlinearity="sigmoid")
+
+
+def test_the_simulated_summary_table_has_one_row_per_axis_unit_and_imagined_object_in_the_released_schema(
+        tmp_path):
+    from vtc_imagery.models import read_imagery_table
+    from vtc_imagery.simulate.summary_table import imagery_summary_table
+
+    profile = get_profile("calibration", realism=Realism())
+    table = imagery_summary_table(profile, 7)
+    truth = plan_cohort(profile, 7)
+    axis_units = truth.units[(truth.units.area == "VTC") & (truth.units.unit_type == "axis")
+                             & (truth.units.session_kind == "imagery")]
+    imagined = truth.sessions.set_index("session_name").imagined_ids
+    assert len(table) == sum(len(imagined[s]) for s in axis_units.session_name)
+    assert set(table.unit) == set(axis_units.unit_id)
+    table.to_csv(tmp_path / "table.csv", index=False)
+    read = read_imagery_table(str(tmp_path / "table.csv"))  # what a user's released table goes through
+    assert len(read) == len(table) and (read.viewing_rate >= 0).all() and (read.imagery_rate >= 0).all()
+    # the projections are on the planted axis: viewing rises along it over the imagined objects
+    pooled = table.groupby("unit")[["viewing_rate", "preferred_projection"]].corr(method="spearman")
+    assert pooled.xs("viewing_rate", level=1).preferred_projection.median() > 0.3

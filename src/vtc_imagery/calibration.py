@@ -21,6 +21,15 @@ cohort kinds, each the null or the planted truth of some calls:
 
 Every cohort is written as NWB and analysed with `pipeline.analyse_session`, the stage functions
 the rules run, with the run's config. Nothing here reads the analysis's own null model.
+
+A cohort is one replicate of a cohort-level test, too few to bound the imagery models' rates. So
+the models are also judged on released-style summary tables (`run_model_tables`): per scenario,
+`calibration.model_replicates` null cohorts of the calibration profile (`patient_slopes` where
+patients differ in imagery fidelity, else `no_imagery_signal`) and a sixth as many `planted`
+cohorts of `calibration.model_power_profile` (the paper's design by default: the patient-level
+test's power depends on the number of patients, four in the calibration profile, six in the
+paper's), each reduced by the simulator to its axis-tuned imagery units' rates and planted
+projections (simulate.summary_table) and fitted as the summary-table path fits a user's table.
 """
 
 from __future__ import annotations
@@ -36,13 +45,15 @@ import pandas as pd
 from scipy import stats
 
 from . import selection as sel
+from .models import imagery_objects_data
 from .objects import read_object_space, stimulus_ids
-from .pipeline import AnalysisParams, SessionResult, analyse_session, imagery_model_tests
+from .pipeline import AnalysisParams, SessionResult, analyse_session, imagery_model_tests, model_test_pvalues
 from .reactivation import RULES as REACTIVATION_RULES
 from .screening import RESPONSIVE_RULES
 from .simulate import get_profile, plan_cohort, simulate_cohort
 from .simulate.profiles import IMAGERY, SCREENING
 from .simulate.realism import Realism
+from .simulate.summary_table import imagery_summary_table
 
 # The value that switches each nuisance off; a scenario keeps the run's value of its own nuisances.
 NUISANCE_OFF: dict[str, float] = dict(isi_cv=1.0, burst_probability=0.0, refractory_ms=0.0, trial_gain_cv=0.0,
@@ -64,6 +75,9 @@ NULL_UNITS_SCALE = 5
 # The tests of the imagery mixed models: name -> (model, term tested).
 MODEL_TESTS = {"M1 preferred": ("M1", "preferred_z"), "M1 orthogonal": ("M1", "orthogonal_z"),
                "M2 viewing": ("M2", "viewing_z")}
+SUMMARY_TABLE_RULE = "mixed model on summary tables"
+# The table replicates' cohort seeds: far from the cohorts' (calibration.seed, + 1, ...).
+MODEL_TABLE_SEED_OFFSET = 1_000_000
 DECODING_TESTS = {"within-imagery decoding": "within_p", "viewing-to-imagery decoding": "across_p"}
 # A call is shown calibrated when its rate's upper 95% bound is at most this multiple of nominal; at
 # nominal 0.05 that takes about 300 null replicates with none in excess, at 0.01 about 1,500.
@@ -130,6 +144,33 @@ def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Re
     table.insert(0, "kind", kind)
     table.insert(0, "scenario", scenario)
     return table[COLUMNS]
+
+
+def model_table_kinds(scenario: str, simulation: Realism, replicates: int) -> list[tuple[str, int]]:
+    """(kind, number of tables) of a scenario's model replicates: the null, and planted for power."""
+    null = "patient_slopes" if kind_applies("patient_slopes", scenario, simulation) else "no_imagery_signal"
+    return [(null, replicates), ("planted", max(1, replicates // 6))]
+
+
+def run_model_tables(scenario: str, replicates: int, seed: int, profile: str, power_profile: str,
+                     simulation: Realism, params: AnalysisParams) -> pd.DataFrame:
+    """The imagery models' tests on simulated summary tables (see the module docstring): one row
+    (COLUMNS) per table and test; the null kind's tables (of `profile`) are the null, the planted
+    ones (of `power_profile`) give power (M1's orthogonal term has no planted effect, so no power)."""
+    rows = []
+    for kind, n in model_table_kinds(scenario, simulation, replicates):
+        cohort = cohort_profile(power_profile if kind == "planted" else profile, kind,
+                                scenario_realism(scenario, simulation))
+        tests = {k: v for k, v in MODEL_TESTS.items() if not (kind == "planted" and k == "M1 orthogonal")}
+        for r in range(n):
+            table_seed = MODEL_TABLE_SEED_OFFSET + seed * 10_000 + r
+            table = imagery_summary_table(cohort, table_seed)
+            data = imagery_objects_data(table, params.population)
+            for name, p in model_test_pvalues(data, params, tests).items():
+                if np.isfinite(p):
+                    rows.append((scenario, kind, table_seed, name, SUMMARY_TABLE_RULE, f"table-{r}",
+                                 "planted" if kind == "planted" else "null", bool(p < MODEL_LEVEL)))
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, params: AnalysisParams,

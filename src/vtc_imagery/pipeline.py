@@ -109,7 +109,15 @@ def imagery_model_tests(results: list[SessionResult], params: AnalysisParams,
         return out
     _, objects = population_tables(units, pd.concat([r.imagery_units for r in imagery], ignore_index=True),
                                    pd.concat([r.imagery_objects for r in imagery], ignore_index=True))
-    data = imagery_objects_data(objects, params.population)
+    return model_test_pvalues(imagery_objects_data(objects, params.population), params, tests)
+
+
+def model_test_pvalues(data: pd.DataFrame, params: AnalysisParams,
+                       tests: Mapping[str, tuple[str, str]]) -> dict[str, float]:
+    """The p-value of each named test (name -> (model, term)) on the models' input `data` (one row
+    per unit and imagined object, z-scored within unit): the model's own test for its test term,
+    the coefficient table's p for another term. NaN with fewer than 3 units."""
+    out = dict.fromkeys(tests, float("nan"))
     if data.unit.nunique() < 3:
         return out
     fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
