@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from scipy import stats
 
 from vtc_imagery.claims import (
@@ -16,6 +19,8 @@ from vtc_imagery.claims import (
     landing_page_rows,
 )
 from vtc_imagery.io import not_available
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _funnel(vtc=714, responsive=456, tuned=367, in_imagery=107, reactivated=43):
@@ -124,3 +129,29 @@ def test_session_p_values_combine_within_patient_then_across_patients():
     z = 3 * 2.3263 / np.sqrt(3)  # Stouffer of three p = 0.01
     assert one_patient == pytest.approx(stats.norm.sf(z), rel=1e-3)
     assert combined_session_p(pd.Series([0.5, 0.5]), pd.Series(["sub-1_ses-1", "sub-2_ses-1"])) > 0.5
+
+
+def _caption(figure: str, claims: list[dict]) -> str:
+    import jinja2
+
+    class Obj:
+        def __init__(self, **kw):
+            self.__dict__.update(kw)
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config.update(_claims=claims, _simulated=True)
+    snakemake = Obj(wildcards=Obj(figure=figure), config=config)
+    return " ".join(jinja2.Template((REPO / "report/figure.rst").read_text()).render(snakemake=snakemake).split())
+
+
+def test_a_figure_caption_states_this_runs_numbers_of_its_claims_and_the_configured_rule():
+    claims = [dict(claim="visually responsive VTC neurons", paper="456/714", estimate="0.615 [0.58, 0.65]",
+                   verdict="reproduced (SIMULATED)"),
+              dict(claim="~80% of responsive neurons axis-tuned", paper="367/456", estimate="0.938",
+                   verdict="not reproduced (SIMULATED)")]
+    latency = _caption("fig_latency", claims)
+    assert "visually responsive VTC neurons: 0.615 [0.58, 0.65] (paper 456/714; reproduced (SIMULATED))" in latency
+    assert "axis-tuned: 0.938" not in latency  # another figure's claim
+    assert "the configured paired_windows" in latency
+    assert "~80% of responsive neurons axis-tuned: 0.938" in _caption("fig_axis_code", claims)
+    assert "This run's numbers" not in _caption("fig_axis_code", [])  # before the run: the template alone
