@@ -226,8 +226,9 @@ def test_the_default_call_finds_most_planted_units(fast_calibration, call, scena
 
 
 # The imagery models' tests on simulated summary tables: two halves of 100 null tables under the realistic
-# scenario, which holds the patient-level effects that broke the unit-slope model (the planted tables come
-# from the small calibration profile here, to keep make test short; power is the full suite's business).
+# scenario, whose null lets the imagery-viewing weight vary by patient, as broke the previous unit-slope
+# model (the planted tables come from the small calibration profile here, to keep make test short; power
+# is the full suite's business).
 MODEL_TABLE_SEEDS = (2000, 2001)
 MODEL_TABLES_PER_SEED = 100
 
@@ -254,10 +255,29 @@ def model_calibration() -> pd.DataFrame:
     return calibration_table(outcomes, nominal_levels(_params()), default_rules(_params()))
 
 
+def _model_row(table: pd.DataFrame, call: str, rule: str) -> pd.Series:
+    rows = table[(table.call == call) & (table.rule == rule)]
+    assert len(rows) == 1, (call, rule)
+    return rows.iloc[0]
+
+
 @pytest.mark.parametrize("call", ["M1 preferred", "M1 orthogonal", "M2 viewing"])
 def test_the_imagery_models_hold_their_false_positive_rate_at_nominal_on_simulated_summary_tables(
         model_calibration, call):
-    row = model_calibration.set_index("call").loc[call]
-    assert row.n_null == len(MODEL_TABLE_SEEDS) * MODEL_TABLES_PER_SEED
+    from vtc_imagery.calibration import SUMMARY_TABLE_RULE
+
+    row = _model_row(model_calibration, call, SUMMARY_TABLE_RULE)
+    assert row.default and row.n_null == len(MODEL_TABLE_SEEDS) * MODEL_TABLES_PER_SEED
     assert row.fpr <= row.nominal and row.verdict == "calibrated", \
         f"{call}: {row.false_positives}/{row.n_null} (upper {row.fpr_high:.3f})"
+
+
+@pytest.mark.parametrize("call", ["M1 preferred", "M2 viewing"])
+def test_the_previous_unit_slope_model_exceeds_its_level_on_the_same_tables(model_calibration, call):
+    """The null must tell the models apart: on tables whose imagery-viewing weight varies by patient the
+    previous model's test is anti-conservative, or passing this null would prove nothing."""
+    from vtc_imagery.calibration import PREVIOUS_MODEL_RULE
+
+    row = _model_row(model_calibration, call, PREVIOUS_MODEL_RULE)
+    assert not row.default
+    assert row.verdict == "exceeds", f"{call}: {row.false_positives}/{row.n_null} (lower {row.fpr_low:.3f})"

@@ -18,7 +18,7 @@ import pandas as pd
 from . import axis as ax
 from .imagery import ImageryParams, SessionTables, imagery_session, population_tables
 from .imagery_decoding import ImageryDecodingParams, session_decoding_table
-from .models import fit_model, imagery_objects_data
+from .models import RANDOM_EFFECTS, fit_model, imagery_objects_data
 from .nwb.read import AreaPatterns, read_session
 from .objects import ObjectSpaceFile, StimulusIds
 from .perception import AxisParams, axis_model_session, unit_table
@@ -109,17 +109,43 @@ def imagery_model_tests(results: list[SessionResult], params: AnalysisParams,
         return out
     _, objects = population_tables(units, pd.concat([r.imagery_units for r in imagery], ignore_index=True),
                                    pd.concat([r.imagery_objects for r in imagery], ignore_index=True))
-    return model_test_pvalues(imagery_objects_data(objects, params.population), params, tests)
+    pvalues = model_test_pvalues(imagery_objects_data(objects, params.population), params, tests)
+    return {name: p for (name, _), p in pvalues.items()}
 
 
-def model_test_pvalues(data: pd.DataFrame, params: AnalysisParams,
-                       tests: Mapping[str, tuple[str, str]]) -> dict[str, float]:
+def model_test_pvalues(data: pd.DataFrame, params: AnalysisParams, tests: Mapping[str, tuple[str, str]],
+                       structures: tuple[str | None, ...] = (None,)) -> dict[tuple[str, str | None], float]:
     """The p-value of each named test (name -> (model, term)) on the models' input `data` (one row
-    per unit and imagined object, z-scored within unit): the model's own test for its test term,
-    the coefficient table's p for another term. NaN with fewer than 3 units."""
-    out = dict.fromkeys(tests, float("nan"))
+    per unit and imagined object, z-scored within unit), keyed (name, structure): with structure
+    None the fit's own (the model's test for its test term, the coefficient table's p for another
+    term); with a key of models.RANDOM_EFFECTS, the test term's p under that random-effects
+    structure as the fit's record compares it (NaN for another term). NaN with fewer than 3 units."""
+    out = {(name, s): float("nan") for name in tests for s in structures}
     if data.unit.nunique() < 3:
         return out
+    fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
+    for name, (model, term) in tests.items():
+        fit, own = fits[model], term == params.models[model]["test_term"]
+        for structure in structures:
+            if structure is None:
+                out[name, structure] = float(fit.record["p_value"] if own else
+                                             fit.coefficients.set_index("term").loc[term, "p"])
+            elif own:
+                compared = {c["random_effects"]: c["p_value"] for c in fit.record.get("comparison", [])}
+                out[name, structure] = float(compared.get(RANDOM_EFFECTS[structure], float("nan")))
+    return out
+    fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
+    for name, (model, term) in tests.items():
+        fit = fits[model]
+        if structure is not None:
+            if term == params.models[model]["test_term"]:
+                compared = {c["random_effects"]: c["p_value"] for c in fit.record.get("comparison", [])}
+                out[name] = float(compared.get(RANDOM_EFFECTS[structure], float("nan")))
+        elif term == params.models[model]["test_term"]:
+            out[name] = float(fit.record["p_value"])
+        else:
+            out[name] = float(fit.coefficients.set_index("term").loc[term, "p"])
+    return out
     fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
     for name, (model, term) in tests.items():
         fit = fits[model]
