@@ -15,6 +15,7 @@ include: "rules/cohort.smk"
 include: "rules/imagery.smk"
 include: "rules/models.smk"
 include: "rules/calibration.smk"
+include: "rules/robustness.smk"
 include: "rules/validation.smk"
 include: "rules/report.smk"
 

@@ -104,6 +104,7 @@ def results_targets():
         *expand(rules.mixed_model.output.table, model=MODELS),
         *rules.imagery_correlations.output,
         rules.claims.output[0],
+        *rules.robustness_sweep.output,
         *expand(rules.figure.output.html, figure=FIGURE_INPUTS),
     ]
     if SYNTHETIC_SOURCE:
