@@ -45,12 +45,15 @@ rule population:
 
 rule selection_funnel:
     """Units left at each step, recorded -> VTC -> responsive -> axis-tuned -> in imagery sessions
-    -> reactivated, beside the paper's 714 / 456 / 367 / 107 / 43."""
+    -> reactivated, beside the paper's 714 / 456 / 367 / 107 / 43; and each patient's counts."""
     input:
         units=rules.population.output.units,
         imagery="results/tables/imagery_units.parquet",
     output:
-        report("results/tables/selection_funnel.tsv", caption="../report/selection_funnel.rst", category="Perception"),
+        cohort=report(
+            "results/tables/selection_funnel.tsv", caption="../report/selection_funnel.rst", category="Perception"
+        ),
+        patients="results/tables/selection_funnel_patients.tsv",
     log:
         "logs/selection_funnel.log",
     conda:

@@ -94,7 +94,7 @@ def results_targets():
         logger.warning("No object space (config key 'object_space'): only the NWB tables and QC are built.")
         return tuple(targets)
     targets += [
-        rules.selection_funnel.output[0],
+        *rules.selection_funnel.output,
         rules.model_comparison.output[0],
         rules.decoding.output.identification,
         rules.reconstruction.output[0],

@@ -14,7 +14,8 @@ rule claims:
     """The claims scoreboard: each of the paper's claims, the paper's value, this run's estimate with
     its interval, the test and a verdict (reproduced / not reproduced / not testable on this input)."""
     input:
-        funnel=rules.selection_funnel.output[0],
+        funnel=rules.selection_funnel.output.cohort,
+        funnel_patients=rules.selection_funnel.output.patients,
         model_comparison=rules.model_comparison.output[0],
         identification=rules.decoding.output.identification,
         reconstruction=rules.reconstruction.output[0],

@@ -155,3 +155,21 @@ def test_a_figure_caption_states_this_runs_numbers_of_its_claims_and_the_configu
     assert "the configured paired_windows" in latency
     assert "~80% of responsive neurons axis-tuned: 0.938" in _caption("fig_axis_code", claims)
     assert "This run's numbers" not in _caption("fig_axis_code", [])  # before the run: the template alone
+
+
+def test_the_design_effect_is_one_for_a_fraction_that_does_not_vary_by_patient_and_grows_when_it_does():
+    from vtc_imagery.claims import design_effect
+
+    assert design_effect([10, 10, 10], [20, 20, 20]) == 1.0
+    assert design_effect([20, 0, 10], [20, 20, 20]) > 5  # all, none, half: patients differ far beyond binomial
+    assert design_effect([5], [10]) == 1.0  # one patient: nothing to estimate between patients
+
+
+def test_a_fraction_that_varies_by_patient_widens_its_interval_and_can_turn_a_verdict_inconclusive():
+    funnel = pd.DataFrame(dict(stage=["VTC", "responsive"], this_run=[714, 456]))
+    alike = pd.DataFrame(dict(patient=[1, 1, 2, 2], stage=["VTC", "responsive"] * 2, this_run=[357, 228, 357, 228]))
+    apart = pd.DataFrame(dict(patient=[1, 1, 2, 2], stage=["VTC", "responsive"] * 2, this_run=[357, 357, 357, 99]))
+    rows = {name: funnel_claims(funnel, patients)[1] for name, patients in (("alike", alike), ("apart", apart))}
+    assert rows["alike"]["verdict"] == "reproduced" and "design effect" not in rows["alike"]["test"]
+    assert rows["apart"]["verdict"] == "inconclusive" and "design effect" in rows["apart"]["test"]
+    assert rows["apart"]["ci_high"] - rows["apart"]["ci_low"] > rows["alike"]["ci_high"] - rows["alike"]["ci_low"]

@@ -257,3 +257,15 @@ def test_the_same_seed_gives_a_byte_identical_axis_table():
     assert {"within_category_p", "within_category_significant_repeats", "axis_tuned_beyond_category"} <= set(first)
     other = axis_model_session(responses, counts, objects, params, "sub-1_ses-2")  # its own permutations
     assert not first.tuning_p_median.equals(other.tuning_p_median)
+
+
+def test_the_funnel_of_each_patient_adds_up_to_the_cohorts():
+    from vtc_imagery.perception import selection_funnel_by_patient
+
+    units = _units().assign(subject=[1, 1, 2, 2, 2, 3])
+    imagery = pd.DataFrame(dict(unit_id=["u0", "u1"], reactivated=[True, False]))
+    per_patient = selection_funnel_by_patient(units, imagery)
+    assert set(per_patient.patient) == {"1", "2", "3"}
+    totals = per_patient.groupby("stage", sort=False).this_run.sum()
+    cohort = selection_funnel(units, imagery).set_index("stage").this_run
+    assert totals.reindex(cohort.index).tolist() == cohort.tolist()

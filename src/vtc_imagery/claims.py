@@ -71,31 +71,58 @@ def _row(claim: str, paper_value, estimate=np.nan, low=np.nan, high=np.nan, n=np
                 p_value=p, verdict=verdict, note=note)
 
 
-def _fraction(claim: str, k: int, n: int, paper_k: int, paper_n: int) -> dict:
+def design_effect(k: np.ndarray, n: np.ndarray) -> float:
+    """Kish's design effect of a fraction sum(k) / sum(n) pooled over clusters (patients) with k of n
+    units each: the cluster-robust variance of the ratio over the binomial one, at least 1. 1 with
+    fewer than two clusters (no between-cluster variation to estimate) or a fraction of 0 or 1."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    total = n.sum()
+    if len(n) < 2 or total == 0:
+        return 1.0
+    p = k.sum() / total
+    binomial = p * (1 - p) / total
+    if binomial == 0:
+        return 1.0
+    robust = len(n) / (len(n) - 1) * float(((k - p * n) ** 2).sum()) / total**2
+    return max(1.0, robust / binomial)
+
+
+def _fraction(claim: str, k: int, n: int, paper_k: int, paper_n: int, deff: float = 1.0) -> dict:
     """k of n (estimate with its exact 95% interval) against the paper's paper_k of paper_n, both
     samples with their sampling error (Newcombe's interval of the difference): not reproduced when
     the difference's 95% interval excludes 0; reproduced when its 90% interval lies within
     +-FRACTION_MARGIN (equivalence: two one-sided tests at 0.05); inconclusive otherwise (the
-    paper's own 43/107 pins its fraction only to about +-0.1, so small runs are)."""
+    paper's own 43/107 pins its fraction only to about +-0.1, so small runs are). Units cluster in
+    patients: the run's sample counts as its effective size n / deff (design_effect)."""
     share = paper_k / paper_n
     paper_value = f"{paper_k}/{paper_n} = {share:.3f}"
     if n == 0:
         return _row(claim, paper_value, n=0, note="no units at the stage before")
-    ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
-    low, high = newcombe_difference(k, n, paper_k, paper_n, 0.95)
-    low90, high90 = newcombe_difference(k, n, paper_k, paper_n, 0.90)
+    n_eff = max(1, round(n / deff))
+    k_eff = round(k / n * n_eff)
+    ci = stats.binomtest(k_eff, n_eff).proportion_ci(0.95, method="exact")
+    low, high = newcombe_difference(k_eff, n_eff, paper_k, paper_n, 0.95)
+    low90, high90 = newcombe_difference(k_eff, n_eff, paper_k, paper_n, 0.90)
     verdict = (NOT_REPRODUCED if low > 0 or high < 0
                else REPRODUCED if max(abs(low90), abs(high90)) <= FRACTION_MARGIN else INCONCLUSIVE)
+    clustering = (f"; units clustered in patients: design effect {deff:.2f}, effective n {n_eff}" if deff > 1
+                  else "")
     return _row(claim, paper_value, k / n, ci.low, ci.high, n,
-                f"run - paper {k / n - share:+.3f}, 95% interval [{low:+.3f}, {high:+.3f}] (Newcombe); "
+                f"run - paper {k / n - share:+.3f}, 95% interval [{low:+.3f}, {high:+.3f}] (Newcombe{clustering}); "
                 f"equivalent when the 90% interval [{low90:+.3f}, {high90:+.3f}] is within +-{FRACTION_MARGIN:g}",
                 np.nan, verdict)
 
 
-def funnel_claims(funnel: pd.DataFrame) -> list[dict]:
+def funnel_claims(funnel: pd.DataFrame, patients: pd.DataFrame | None = None) -> list[dict]:
     """The counts of the selection funnel (stage, this_run): recorded VTC units, and the responsive,
-    axis-tuned, in-imagery and reactivated fractions of the stage each is taken from."""
+    axis-tuned, in-imagery and reactivated fractions of the stage each is taken from; with the
+    funnel per patient (patient, stage, this_run), each fraction's interval allows for the
+    clustering of units in patients (design_effect)."""
     count = dict(zip(funnel.stage, funnel.this_run, strict=True))
+    per_patient = (None if patients is None or not len(patients)
+                   else patients.pivot_table(index="patient", columns="stage", values="this_run", aggfunc="sum"))
     vtc = int(count[paper.VTC])
     rows = [_row(f"{paper.N_VTC} VTC neurons recorded", str(paper.N_VTC), vtc, n=vtc, test="count",
                  verdict=_verdict(vtc == paper.N_VTC), note="a check of the input: the recordings fix it")]
@@ -110,7 +137,12 @@ def funnel_claims(funnel: pd.DataFrame) -> list[dict]:
             rows.append(_row(claim, f"{paper.FUNNEL[stage]}/{paper.FUNNEL[parent]}",
                              note=f"the funnel has no {stage!r} stage on this input"))
             continue
-        rows.append(_fraction(claim, int(k), int(n), paper.FUNNEL[stage], paper.FUNNEL[parent]))
+        # Which units were recorded in imagery sessions is the recordings' design, fixed patient by patient,
+        # not a sampling outcome of the units: that fraction is not widened for clustering.
+        clustered = per_patient is not None and {stage, parent} <= set(per_patient.columns) \
+            and stage != "axis-tuned in imagery sessions"
+        deff = design_effect(per_patient[stage].fillna(0), per_patient[parent].fillna(0)) if clustered else 1.0
+        rows.append(_fraction(claim, int(k), int(n), paper.FUNNEL[stage], paper.FUNNEL[parent], deff))
     return rows
 
 
@@ -246,10 +278,12 @@ def combined_session_p(p: pd.Series, sessions: pd.Series) -> float:
 
 
 def claims_table(tables: Mapping[str, pd.DataFrame], simulated: bool) -> pd.DataFrame:
-    """The scoreboard from the run's tables: `funnel` (selection_funnel.tsv), `model_comparison`,
+    """The scoreboard from the run's tables: `funnel` (selection_funnel.tsv), `funnel_patients`
+    (selection_funnel_patients.tsv; optional), `model_comparison`,
     `identification`, `reconstruction`, `follows` (imagery_follows_axis.tsv), `m1` (M1.tsv) and
     `imagery_decoding`. COLUMNS and `simulated`, one row per claim."""
-    rows = [*funnel_claims(tables["funnel"]), *model_comparison_claims(tables["model_comparison"]),
+    rows = [*funnel_claims(tables["funnel"], tables.get("funnel_patients")),
+            *model_comparison_claims(tables["model_comparison"]),
             *decoding_claims(tables["identification"], tables["reconstruction"]),
             *imagery_claims(tables["follows"], tables["m1"], tables["imagery_decoding"])]
     table = pd.DataFrame(rows, columns=COLUMNS)

@@ -327,6 +327,18 @@ def model_comparison(units: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def selection_funnel_by_patient(units: pd.DataFrame, imagery_units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The selection funnel of each patient's units alone (patient, stage, this_run): the counts the
+    claims need to widen a fraction's interval for units clustered in patients."""
+    parts = []
+    for patient, own in units.groupby("subject", sort=True):
+        imagery = None if imagery_units is None else imagery_units[imagery_units.unit_id.isin(own.unit_id)]
+        funnel = selection_funnel(own, imagery)
+        parts.append(funnel[["stage", "this_run"]].assign(patient=str(patient)))
+    columns = ["patient", "stage", "this_run"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
 def candidate_population(units: pd.DataFrame, responses: pd.DataFrame,
                          stim_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """Screening responses of the responsive VTC units (the units the axis model tests), (stim_id x
