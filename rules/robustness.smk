@@ -3,6 +3,7 @@
 
 
 localrules:
+    robustness_sweep,
     robustness,
 
 
