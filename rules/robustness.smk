@@ -10,8 +10,8 @@ localrules:
 rule robustness_sweep:
     """The specification table (results/tables/robustness.tsv) and the specification curve: each
     claim's estimate under every combination of responsiveness rule, axis-tuning threshold, axis
-    tuning beyond category, reactivation rule, imagery population and explainable-variance floor,
-    the default marked."""
+    tuning beyond category (and its rule), reactivation rule, imagery population, the models' random
+    effects and explainable-variance floor, the default marked."""
     input:
         units=rules.population.output.units,
         imagery_units=rules.imagery_population.output.units,
@@ -29,11 +29,11 @@ rule robustness_sweep:
             responsive_rule=config["screening"]["responsive_rule"],
             min_significant=config["axis"]["min_significant"],
             beyond_category=False,
+            within_category_rule=config["axis"]["within_category_rule"],
             reactivation_rule=config["reactivation"]["rule"],
             population=config["imagery"]["population"],
             min_explainable=config["axis"]["min_explainable"],
         ),
-        within_rule=config["axis"]["within_category_rule"],
         alpha=config["axis"]["alpha"],
         models={m: config["models"][m] for m in ("M1", "M2") if m in config["models"]},
         optimizers=config["models"]["optimizers"],

@@ -12,8 +12,8 @@ def main(smk):
     default = Specification(**p.default)
     table = sweep(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.imagery_units),
                   pd.read_parquet(smk.input.imagery_objects),
-                  Grid.around(default, p.grid["min_significant"], p.grid["min_explainable"]), default, p.within_rule,
-                  p.alpha, p.models, tuple(p.optimizers))
+                  Grid.around(default, p.grid["min_significant"], p.grid["min_explainable"]), default, p.alpha,
+                  p.models, tuple(p.optimizers))
     write_tsv_atomic(table, smk.output.table, simulated=p.simulated)
     with atomic_path(smk.output.figure) as tmp:
         specification_curve(table, p.simulated).savefig(tmp, format="png", dpi=110, bbox_inches="tight")

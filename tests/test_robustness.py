@@ -14,7 +14,7 @@ from vtc_imagery import selection as sel
 from vtc_imagery.robustness import Grid, Specification, axis_tuned_at, sweep
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT = Specification("paired_windows", 99, False, "cue_split", "axis_tuned", 0.1)
+DEFAULT = Specification("paired_windows", 99, False, "pooled", "cue_split", "axis_tuned", 0.1)
 
 
 def _units() -> pd.DataFrame:
@@ -49,12 +49,13 @@ def test_each_claim_is_computed_under_every_combination_of_the_choices_it_depend
                                       reactivated_ranksum=[False, True, False]))
     objects = pd.DataFrame(columns=["unit", "patient", "object", "area", "imagery_rate", "viewing_rate"])
     grid = Grid.around(DEFAULT, [50, 90], [0.1, 0.2])
-    table = sweep(units, imagery_units, objects, grid, DEFAULT, "repeats", 0.01, {}, ())
+    table = sweep(units, imagery_units, objects, grid, DEFAULT, 0.01, {}, ())
     counts = table.groupby("claim").size()
     assert counts["visually responsive VTC neurons"] == 3
-    assert counts["~80% of responsive neurons axis-tuned"] == 3 * 2
-    assert counts["~40% of them reactivated during imagery"] == 3 * 2 * 4
-    assert counts["M1 preferred"] == 3 * 2 * (1 + 4)  # axis-tuned, or reactivated by each rule
+    axis_choices = 3 * (1 + 2)  # thresholds x (alone, or beyond category by either rule)
+    assert counts["~80% of responsive neurons axis-tuned"] == axis_choices
+    assert counts["~40% of them reactivated during imagery"] == axis_choices * 4
+    assert counts["M1 preferred"] == axis_choices * (1 + 4) * 4  # populations (by rule) x random effects
     assert (table.groupby("claim").default.sum() == 1).all()  # exactly one default specification per claim
     react = table[(table.claim == "~40% of them reactivated during imagery") & (table.min_significant == 50)
                   & ~table.beyond_category.astype(bool)].set_index("reactivation_rule").estimate

@@ -3,7 +3,8 @@
 The paper's exact selection rules are not all known, so every headline number is recomputed under
 each combination of the choices it depends on: the responsiveness rule, the axis-tuning repeat
 threshold, whether axis tuning must hold beyond category, the reactivation rule, the imagery
-population of the mixed models and the explainable-variance floor of the model comparison. Every
+population and random effects of the mixed models, and the explainable-variance floor of the model
+comparison. Every
 choice is a selection over calls the stages have already made (each rule's call, each unit's count
 of significant repeats, its explainable variance), so the sweep reruns nothing upstream. The axis
 model is fitted to the units responsive by the configured rule only, so the axis-tuning choices are
@@ -27,8 +28,8 @@ from .models import fit_model, imagery_model_data
 from .reactivation import RULES as REACTIVATION_RULES
 from .screening import RESPONSIVE_RULES
 
-CHOICES = ["responsive_rule", "min_significant", "beyond_category", "reactivation_rule", "population",
-           "min_explainable"]
+CHOICES = ["responsive_rule", "min_significant", "beyond_category", "within_category_rule", "reactivation_rule",
+           "population", "random_effects", "min_explainable"]
 COLUMNS = ["claim", *CHOICES, "estimate", "ci_low", "ci_high", "n", "p_value", "default"]
 MODEL_CLAIMS = {"M1 preferred": ("M1", "preferred_z"), "M2 viewing": ("M2", "viewing_z")}
 
@@ -40,9 +41,10 @@ class Specification:
     responsive_rule: str
     min_significant: int
     beyond_category: bool
+    within_category_rule: str  # how the test within categories calls a unit (pooled p, or repeats)
     reactivation_rule: str
     population: str
-    min_explainable: float
+    min_explainable: float  # (the models' random effects: each model's configured ones)
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,10 @@ class Grid:
     min_explainable: tuple[float, ...]
     responsive_rules: tuple[str, ...] = RESPONSIVE_RULES
     beyond_category: tuple[bool, ...] = (False, True)
+    within_category_rules: tuple[str, ...] = ("pooled", "repeats")
     reactivation_rules: tuple[str, ...] = REACTIVATION_RULES
     populations: tuple[str, ...] = sel.POPULATIONS
+    random_effects: tuple[str, ...] = ("auto", "nested", "patient", "unit")
 
     @classmethod
     def around(cls, default: Specification, min_significant: Sequence[int],
@@ -71,7 +75,7 @@ def _proportion(k: int, n: int) -> tuple[float, float, float]:
     return k / n, float(ci.low), float(ci.high)
 
 
-def axis_tuned_at(units: pd.DataFrame, min_significant: int, beyond_category: bool, within_rule: str,
+def axis_tuned_at(units: pd.DataFrame, min_significant: int, beyond_category: bool, within_rule: str | None,
                   alpha: float) -> pd.Series:
     """Axis-tuned VTC units at another repeat threshold (and, with `beyond_category`, significant in
     the test within categories too, by `within_rule` as the axis stage reads it), from the axis
@@ -91,7 +95,7 @@ def _row(claim: str, spec: dict[str, Any], estimate: float, low: float, high: fl
 
 
 def sweep(units: pd.DataFrame, imagery_units: pd.DataFrame, imagery_objects: pd.DataFrame, grid: Grid,
-          default: Specification, within_rule: str, alpha: float, models: Mapping[str, dict],
+          default: Specification, alpha: float, models: Mapping[str, dict],
           optimizers: tuple[str, ...]) -> pd.DataFrame:
     """The headline statistics under every specification of `grid` (COLUMNS; a choice a claim does
     not depend on is left empty). units: the population table; imagery_units: one row per unit of an
@@ -123,25 +127,28 @@ def sweep(units: pd.DataFrame, imagery_units: pd.DataFrame, imagery_objects: pd.
     in_imagery = units.unit_id.isin(imagery_units.unit_id)
     reactivated_by = {rule: set(imagery_units.unit_id[sel.called(imagery_units[f"reactivated_{rule}"])])
                       for rule in grid.reactivation_rules}
-    for m in grid.min_significant:
-        for beyond in grid.beyond_category:
-            tuned = axis_tuned_at(units, m, beyond, within_rule, alpha)
-            choice = dict(min_significant=m, beyond_category=beyond)
-            is_default = m == d.min_significant and beyond == d.beyond_category
-            rows.append(_row("~80% of responsive neurons axis-tuned", choice,
-                             *_proportion(int(tuned.sum()), int(responsive.sum())), int(responsive.sum()), np.nan,
-                             is_default))
-            tuned_ids = set(units.unit_id[tuned & in_imagery])
-            for rule in grid.reactivation_rules:
-                k = len(tuned_ids & reactivated_by[rule])
-                rows.append(_row("~40% of them reactivated during imagery", {**choice, "reactivation_rule": rule},
-                                 *_proportion(k, len(tuned_ids)), len(tuned_ids), np.nan,
-                                 is_default and rule == d.reactivation_rule))
-            for population in grid.populations:
-                rules = grid.reactivation_rules if population == "reactivated" else (None,)
-                for rule in rules:
-                    ids = tuned_ids if rule is None else tuned_ids & reactivated_by[rule]
-                    spec = {**choice, "population": population, "reactivation_rule": rule}
+    axis_choices = [(m, False, None) for m in grid.min_significant]
+    axis_choices += [(m, True, rule) for m in grid.min_significant for rule in grid.within_category_rules]
+    for m, beyond, within_rule in axis_choices:
+        tuned = axis_tuned_at(units, m, beyond, within_rule or d.within_category_rule, alpha)
+        choice = dict(min_significant=m, beyond_category=beyond, within_category_rule=within_rule)
+        is_default = m == d.min_significant and beyond == d.beyond_category and (
+            not beyond or within_rule == d.within_category_rule)
+        rows.append(_row("~80% of responsive neurons axis-tuned", choice,
+                         *_proportion(int(tuned.sum()), int(responsive.sum())), int(responsive.sum()), np.nan,
+                         is_default))
+        tuned_ids = set(units.unit_id[tuned & in_imagery])
+        for rule in grid.reactivation_rules:
+            k = len(tuned_ids & reactivated_by[rule])
+            rows.append(_row("~40% of them reactivated during imagery", {**choice, "reactivation_rule": rule},
+                             *_proportion(k, len(tuned_ids)), len(tuned_ids), np.nan,
+                             is_default and rule == d.reactivation_rule))
+        for population in grid.populations:
+            for rule in grid.reactivation_rules if population == "reactivated" else (None,):
+                ids = tuned_ids if rule is None else tuned_ids & reactivated_by[rule]
+                for structure in grid.random_effects:
+                    spec = {**choice, "population": population, "reactivation_rule": rule,
+                            "random_effects": structure}
                     default_here = is_default and population == d.population and (
                         rule is None or rule == d.reactivation_rule)
                     rows += _model_rows(imagery_objects, ids, spec, models, optimizers, default_here)
@@ -150,19 +157,22 @@ def sweep(units: pd.DataFrame, imagery_units: pd.DataFrame, imagery_objects: pd.
 
 def _model_rows(imagery_objects: pd.DataFrame, unit_ids: set, spec: dict, models: Mapping[str, dict],
                 optimizers: tuple[str, ...], default: bool) -> list[dict]:
-    """M1's preferred term and M2's viewing term fitted to the imagery rows of `unit_ids`."""
+    """M1's preferred term and M2's viewing term fitted to the imagery rows of `unit_ids` with the
+    specification's random effects; `default` marks the rows whose random effects are the model's own."""
     data = imagery_model_data(imagery_objects[imagery_objects.unit.isin(unit_ids) & sel.vtc(imagery_objects)])
     rows = []
     for claim, (model, term) in MODEL_CLAIMS.items():
         needs = {"preferred_projection"} if model == "M1" else set()
+        configured = models.get(model, {}).get("random_effects", "auto")
+        here = default and spec["random_effects"] == configured
         if data.unit.nunique() < 3 or not needs <= set(data.columns) or model not in models:
-            rows.append(_row(claim, spec, *(np.nan,) * 3, data.unit.nunique(), np.nan, default))
+            rows.append(_row(claim, spec, *(np.nan,) * 3, data.unit.nunique(), np.nan, here))
             continue
-        fit = fit_model(data, models[model], optimizers)
+        fit = fit_model(data, {**models[model], "random_effects": spec["random_effects"]}, optimizers)
         coef = fit.coefficients.set_index("term").loc[term]
         p = fit.record["p_value"] if term == models[model]["test_term"] else coef.p
         rows.append(_row(claim, spec, float(coef.estimate), float(coef.ci_low), float(coef.ci_high),
-                         data.unit.nunique(), float(p), default))
+                         data.unit.nunique(), float(p), here))
     return rows
 
 
