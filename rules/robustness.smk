@@ -22,7 +22,7 @@ rule robustness_sweep:
     log:
         "logs/robustness_sweep.log",
     conda:
-        "../envs/stats.yaml"
+        "../envs/report.yaml"
     params:
         grid=config["robustness"],
         default=dict(
@@ -35,6 +35,7 @@ rule robustness_sweep:
             min_explainable=config["axis"]["min_explainable"],
         ),
         alpha=config["axis"]["alpha"],
+        n_repeats=config["axis"]["n_repeats"],
         models={m: config["models"][m] for m in ("M1", "M2") if m in config["models"]},
         optimizers=config["models"]["optimizers"],
         simulated=SIMULATED,

@@ -10,10 +10,9 @@ from vtc_imagery.runner import run_rule
 def main(smk):
     p = smk.params
     default = Specification(**p.default)
+    grid = Grid.around(default, p.grid["significant_fractions"], p.n_repeats, p.grid["min_explainable"])
     table = sweep(pd.read_parquet(smk.input.units), pd.read_parquet(smk.input.imagery_units),
-                  pd.read_parquet(smk.input.imagery_objects),
-                  Grid.around(default, p.grid["min_significant"], p.grid["min_explainable"]), default, p.alpha,
-                  p.models, tuple(p.optimizers))
+                  pd.read_parquet(smk.input.imagery_objects), grid, default, p.alpha, p.models, tuple(p.optimizers))
     write_tsv_atomic(table, smk.output.table, simulated=p.simulated)
     with atomic_path(smk.output.figure) as tmp:
         specification_curve(table, p.simulated).savefig(tmp, format="png", dpi=110, bbox_inches="tight")

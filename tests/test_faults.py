@@ -369,7 +369,7 @@ def test_the_binomial_model_gives_identical_results_on_every_fit():
 
 @pytest.mark.parametrize("config, keys", [
     ({"axis": {"min_significant": 200, "n_repeats": 100}}, ["'axis.min_significant' (200)", "'axis.n_repeats' (100)"]),
-    ({"robustness": {"min_significant": [50, 150]}}, ["'robustness.min_significant': [150]", "'axis.n_repeats' (100)"]),
+    ({"robustness": {"significant_fractions": [0.5, 1.5]}}, ["'robustness.significant_fractions"]),
     ({"robustness": {"min_explainable": [0.0]}}, ["'robustness.min_explainable"]),
     ({"decoding": {"max_distractors": 1000}}, ["'decoding.max_distractors' (1000)", "number of objects (500)"]),
     ({"imagery": {"identification_dims": 60}}, ["'imagery.identification_dims' (60)", "50 feature dimensions"]),

@@ -142,10 +142,6 @@ def _check_pairs(config: dict[str, Any]) -> None:
     if axis["min_significant"] > axis["n_repeats"]:
         raise ConfigError(f"config key 'axis.min_significant' ({axis['min_significant']}) exceeds "
                           f"'axis.n_repeats' ({axis['n_repeats']}): no unit could ever be axis-tuned")
-    too_many = [m for m in config["robustness"]["min_significant"] if m > axis["n_repeats"]]
-    if too_many:
-        raise ConfigError(f"config key 'robustness.min_significant': {too_many} exceed 'axis.n_repeats' "
-                          f"({axis['n_repeats']}): no unit could ever be axis-tuned at those thresholds")
     shape = object_space_shape(config)
     if shape is not None:
         n_objects, n_dims = shape

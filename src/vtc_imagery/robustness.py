@@ -61,9 +61,12 @@ class Grid:
     random_effects: tuple[str, ...] = ("auto", "nested", "patient", "unit")
 
     @classmethod
-    def around(cls, default: Specification, min_significant: Sequence[int],
+    def around(cls, default: Specification, significant_fractions: Sequence[float], n_repeats: int,
                min_explainable: Sequence[float]) -> Grid:
-        return cls(tuple(sorted({*min_significant, default.min_significant})),
+        """The grid with repeat thresholds at `significant_fractions` of `n_repeats` (at least 1) and the
+        default's own values added."""
+        thresholds = {max(1, round(f * n_repeats)) for f in significant_fractions}
+        return cls(tuple(sorted({*thresholds, default.min_significant})),
                    tuple(sorted({*min_explainable, default.min_explainable})))
 
 
