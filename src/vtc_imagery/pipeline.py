@@ -134,23 +134,3 @@ def model_test_pvalues(data: pd.DataFrame, params: AnalysisParams, tests: Mappin
                 compared = {c["random_effects"]: c["p_value"] for c in fit.record.get("comparison", [])}
                 out[name, structure] = float(compared.get(RANDOM_EFFECTS[structure], float("nan")))
     return out
-    fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
-    for name, (model, term) in tests.items():
-        fit = fits[model]
-        if structure is not None:
-            if term == params.models[model]["test_term"]:
-                compared = {c["random_effects"]: c["p_value"] for c in fit.record.get("comparison", [])}
-                out[name] = float(compared.get(RANDOM_EFFECTS[structure], float("nan")))
-        elif term == params.models[model]["test_term"]:
-            out[name] = float(fit.record["p_value"])
-        else:
-            out[name] = float(fit.coefficients.set_index("term").loc[term, "p"])
-    return out
-    fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
-    for name, (model, term) in tests.items():
-        fit = fits[model]
-        if term == params.models[model]["test_term"]:
-            out[name] = float(fit.record["p_value"])
-        else:
-            out[name] = float(fit.coefficients.set_index("term").loc[term, "p"])
-    return out
