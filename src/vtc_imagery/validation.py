@@ -91,7 +91,7 @@ AUTHORS_RESPONSIVE, AUTHORS_REACTIVATION = "threshold", "poisson_burst"
 
 def latency_bias_rows(units: pd.DataFrame, truth: pd.DataFrame) -> list[dict]:
     """Per latency source (bursts, psth, ...): the median of analysed minus planted latency (ms) over
-    `units` (called and planted responsive), its IQR in the note. None when either side lacks latencies."""
+    `units` (called and planted responsive), its IQR in the note; no rows when either side lacks latencies."""
     if not {"latency_ms", "latency_source"} <= set(units) or "latency_s" not in truth:
         return []
     u = units.merge(truth[["unit_id", "latency_s"]], on="unit_id", validate="one_to_one")

@@ -21,14 +21,20 @@ def counts_in_windows(spike_times: list[np.ndarray], starts: np.ndarray, stops: 
                      for t, a, b in zip(spike_times, starts, stops, strict=True)])
 
 
-def object_response_rates(data: SessionData) -> np.ndarray:
-    """Rate (Hz) of each unit to each of the 500 objects in its planted response window (latency to
-    latency + the stimulus's duration), averaged over the screening repetitions: (n_units, 500)."""
-    shown = data.trials[data.trials.stim_phase == "screening"]
+def response_rates_by_object(data: SessionData, phase: str) -> pd.DataFrame:
+    """Rate (Hz) of each unit (column) to each object shown in `phase` (row, by stim_id) in its planted
+    response window (latency to latency + the stimulus's duration), averaged over the presentations."""
+    shown = data.trials[data.trials.stim_phase == phase]
     start = shown.start_time.to_numpy()[None, :] + data.units.latency_s.to_numpy()[:, None]
     width = (shown.stop_time - shown.start_time).to_numpy()[None, :]
     rates = counts_in_windows(data.spike_times, start, start + width) / width
-    return pd.DataFrame(rates.T).groupby(shown.stim_id.to_numpy()).mean().to_numpy().T
+    return pd.DataFrame(rates.T).groupby(shown.stim_id.to_numpy()).mean()
+
+
+def object_response_rates(data: SessionData) -> np.ndarray:
+    """Rate (Hz) of each unit to each of the 500 objects, averaged over the screening repetitions
+    (response_rates_by_object): (n_units, 500)."""
+    return response_rates_by_object(data, "screening").to_numpy().T
 
 
 def imagery_rates(data: SessionData) -> tuple[np.ndarray, np.ndarray]:

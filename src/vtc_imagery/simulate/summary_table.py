@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from .cohort import AXIS, plan_cohort, principal_orthogonal_direction, standardised_features
-from .marginals import counts_in_windows, imagery_rates, object_response_rates
+from .marginals import imagery_rates, object_response_rates, response_rates_by_object
 from .profiles import IMAGERY, CohortProfile
-from .session import SessionData, simulate_session
+from .session import simulate_session
 
 COLUMNS = ["patient", "unit", "object", "viewing_rate", "encoding_rate", "imagery_rate", "preferred_projection",
            "orthogonal_projection"]
@@ -44,7 +44,7 @@ def imagery_summary_table(profile: CohortProfile, seed: int) -> pd.DataFrame:
         data = simulate_session(plan, profile, session.name, seed)
         imagined, ids = imagery_rates(data)  # (n_units, n_objects), stim ids
         viewed = object_response_rates(data)[:, ids - 1]
-        encoded = encoding_rates(data, ids)
+        encoded = response_rates_by_object(data, "encoding").reindex(ids).to_numpy().T  # NaN: never encoded
         for u, (patient, unit, axis) in enumerate(zip(data.units.subject, data.units.unit_id, data.units.axis,
                                                        strict=True)):
             axis = np.asarray(axis, float)
@@ -55,12 +55,3 @@ def imagery_summary_table(profile: CohortProfile, seed: int) -> pd.DataFrame:
                 preferred_projection=x[ids - 1] @ axis, orthogonal_projection=x[ids - 1] @ orthogonal)))
     return pd.concat(parts, ignore_index=True)[COLUMNS] if parts else pd.DataFrame(columns=COLUMNS)
 
-
-def encoding_rates(data: SessionData, ids: np.ndarray) -> np.ndarray:
-    """Rate (Hz) of each unit in its planted response window over each object's encoding
-    presentations: (n_units, len(ids)), NaN for an object never shown for encoding."""
-    shown = data.trials[data.trials.stim_phase == "encoding"]
-    start = shown.start_time.to_numpy()[None, :] + data.units.latency_s.to_numpy()[:, None]
-    width = (shown.stop_time - shown.start_time).to_numpy()[None, :]
-    rates = counts_in_windows(data.spike_times, start, start + width) / width
-    return pd.DataFrame(rates.T).groupby(shown.stim_id.to_numpy()).mean().reindex(ids).to_numpy().T
