@@ -269,3 +269,25 @@ def test_the_funnel_of_each_patient_adds_up_to_the_cohorts():
     totals = per_patient.groupby("stage", sort=False).this_run.sum()
     cohort = selection_funnel(units, imagery).set_index("stage").this_run
     assert totals.reindex(cohort.index).tolist() == cohort.tolist()
+
+
+def test_count_matrices_give_each_units_counts_by_image_in_trial_order_cut_to_its_fewest_repeats():
+    from vtc_imagery.perception import count_matrices
+
+    rng = np.random.default_rng(3)
+    rows = [dict(unit_id=u, trial_index=t, stim_id=s, count=int(rng.integers(0, 9)))
+            for u in ("b", "a") for t, s in enumerate(rng.permutation(np.r_[np.repeat([5, 2, 9], 3), 2]))]
+    counts = pd.DataFrame(rows).sample(frac=1, random_state=1)  # rows in no order
+    got = count_matrices(counts, ["a", "b"], np.array([9, 2, 5]))
+    for unit in ("a", "b"):
+        mine = counts[counts.unit_id == unit].sort_values("trial_index")
+        expected = [mine[mine.stim_id == s]["count"].to_numpy()[:3] for s in (9, 2, 5)]  # image 2 has 4 trials
+        np.testing.assert_array_equal(got[unit], np.array(expected, dtype=float))
+
+
+def test_count_matrices_refuse_a_unit_without_counts_for_an_image():
+    from vtc_imagery.perception import count_matrices
+
+    counts = pd.DataFrame(dict(unit_id="a", trial_index=[0, 1], stim_id=[1, 2], count=[3, 4]))
+    with pytest.raises(ValueError, match="unit a"):
+        count_matrices(counts, ["a"], np.array([1, 2, 3]))

@@ -104,13 +104,26 @@ def response_matrix(responses: pd.DataFrame, stim_ids: np.ndarray) -> pd.DataFra
     return screening.pivot(index="stim_id", columns="unit_id", values="response_hz").reindex(stim_ids)
 
 
-def count_matrix(counts: pd.DataFrame, unit_id: str, stim_ids: np.ndarray) -> np.ndarray:
-    """(n_images, n_trials) window spike counts of one unit, trials in time order; images with more
-    trials than the fewest are cut to that number so that every split halves the same count."""
-    c = counts[counts.unit_id == unit_id].sort_values("trial_index")
-    groups = c.groupby("stim_id")["count"].apply(lambda s: s.to_numpy()).reindex(stim_ids)
-    n = min(len(g) for g in groups)
-    return np.stack([g[:n] for g in groups]).astype(np.float64)
+def count_matrices(counts: pd.DataFrame, unit_ids: list[str], stim_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Per unit, its (n_images, n_trials) window spike counts, images in `stim_ids` order and each
+    image's trials in time order; images with more trials than the unit's fewest are cut to that
+    number so that every split halves the same count. One sort of the counts table for all units."""
+    c = counts[counts.unit_id.isin(unit_ids) & counts.stim_id.isin(stim_ids)]
+    c = c.sort_values(["unit_id", "stim_id", "trial_index"], kind="stable")
+    units, stims, values = c.unit_id.to_numpy(), c.stim_id.to_numpy(), c["count"].to_numpy(np.float64)
+    new_group = np.r_[True, (units[1:] != units[:-1]) | (stims[1:] != stims[:-1])]
+    starts = np.flatnonzero(new_group)  # first row of each (unit, image)
+    sizes = np.diff(np.r_[starts, len(c)])
+    out = {}
+    for unit_id in unit_ids:
+        mine = units[starts] == unit_id
+        first, size, shown = starts[mine], sizes[mine], stims[starts[mine]]
+        where = np.searchsorted(shown, stim_ids)
+        if len(shown) < len(stim_ids) or not np.array_equal(shown[np.minimum(where, len(shown) - 1)], stim_ids):
+            raise ValueError(f"unit {unit_id} has no screening counts for some of the images")
+        n = int(size.min())
+        out[unit_id] = values[first[where][:, None] + np.arange(n)]
+    return out
 
 
 def axis_model_session(responses: pd.DataFrame, counts: pd.DataFrame, objects: ObjectSpaceFile,
@@ -143,7 +156,8 @@ def axis_model_session(responses: pd.DataFrame, counts: pd.DataFrame, objects: O
     ev_exemplar = [ax.explained_variance(p, y) for p, y in
                    zip(ax.loo_exemplar_predictions(r, ax.exemplar_design(scaled, params.exemplar_degree)).T, r.T,
                        strict=True)]
-    jobs = [UnitAxisJob(unit_id, r[:, j], count_matrix(counts, unit_id, stim_ids), features, scaled,
+    trial_counts = count_matrices(counts, unit_ids, stim_ids)
+    jobs = [UnitAxisJob(unit_id, r[:, j], trial_counts[unit_id], features, scaled,
                         columns, ev_category[j], ev_exemplar[j], params)
             for j, (unit_id, columns) in enumerate(zip(unit_ids, tests.to_dict("records"), strict=True))]
     if workers > 1 and len(jobs) > 1:
