@@ -269,3 +269,13 @@ def test_unknown_folds_or_nulls_are_refused():
         replace(DECODING, decoding_folds="random")
     with pytest.raises(ValueError, match="decoding_null"):
         replace(DECODING, decoding_null="circular")
+
+
+def test_rates_that_are_not_all_finite_are_refused_before_any_fit():
+    from vtc_imagery.imagery_decoding import cross_validated_accuracy
+
+    rates = np.ones((4, 2))
+    rates[1, 0] = np.nan
+    labels, pairings = np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1])
+    with pytest.raises(InputDataError, match="not all finite"):
+        cross_validated_accuracy(rates, labels, pairing_folds(pairings), DECODING)
