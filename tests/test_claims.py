@@ -173,3 +173,35 @@ def test_a_fraction_that_varies_by_patient_widens_its_interval_and_can_turn_a_ve
     assert rows["alike"]["verdict"] == "reproduced" and "design effect" not in rows["alike"]["test"]
     assert rows["apart"]["verdict"] == "inconclusive" and "design effect" in rows["apart"]["test"]
     assert rows["apart"]["ci_high"] - rows["apart"]["ci_low"] > rows["alike"]["ci_high"] - rows["alike"]["ci_low"]
+
+
+def _clustered_coverage(n_patients: int, icc: float, clustered: bool, cohorts: int = 4000,
+                        one_holds_half: bool = False) -> float:
+    """How often a fraction's 95% interval covers the patients' mean fraction (0.6) over simulated cohorts
+    whose patients (10-80 units each; or, `one_holds_half`, one of them as many as all the others of
+    10-40) differ with intraclass correlation `icc` (beta-binomial)."""
+    from vtc_imagery.claims import clustered_interval, design_effect
+
+    rng = np.random.default_rng(7)
+    mean, spread = 0.6, 1 / icc - 1
+    n = rng.integers(10, 41 if one_holds_half else 81, (cohorts, n_patients))
+    if one_holds_half:
+        n[:, 0] = n[:, 1:].sum(axis=1)
+    k = rng.binomial(n, rng.beta(mean * spread, (1 - mean) * spread, (cohorts, n_patients)))
+    deff = np.array([design_effect(a, b) for a, b in zip(k, n, strict=True)]) if clustered else 1.0
+    low, high = clustered_interval(k.sum(axis=1), n.sum(axis=1), deff)
+    return float(np.mean((low <= mean) & (mean <= high)))
+
+
+# 4000 cohorts: three Monte Carlo standard errors of a 95% coverage are 0.01.
+@pytest.mark.parametrize("n_patients", [6, 16])
+def test_the_clustered_interval_covers_the_patients_mean_fraction_at_its_level(n_patients):
+    assert _clustered_coverage(n_patients, 0.1, clustered=True) >= 0.95 - 0.01
+
+
+def test_the_clustered_interval_covers_it_when_one_patient_holds_half_the_units():
+    assert _clustered_coverage(16, 0.1, clustered=True, one_holds_half=True) >= 0.95 - 0.01
+
+
+def test_the_binomial_interval_would_not_cover_it_when_patients_differ():
+    assert _clustered_coverage(16, 0.1, clustered=False) < 0.8
