@@ -13,6 +13,7 @@ CALIBRATION_COHORTS = [
     for k in range(CALIBRATION["seeds"])
 ]
 CALIBRATION_MODEL_TABLES = [f"results/calibration/models/{scenario}.parquet" for scenario in CALIBRATION["scenarios"]]
+CALIBRATION_DECODING = [f"results/calibration/decoding/{scenario}.parquet" for scenario in CALIBRATION["scenarios"]]
 
 
 localrules:
@@ -75,12 +76,41 @@ rule calibration_models:
         "../scripts/calibration_models.py"
 
 
+rule calibration_decoding:
+    """Both imagery decoders' permutation tests on SIMULATED imagery sessions of one scenario:
+    `decoding_replicates` null sessions and a sixth as many planted ones of the power profile (a
+    cohort holds only a few sessions, each one replicate of these tests)."""
+    output:
+        "results/calibration/decoding/{scenario}.parquet",
+    log:
+        "logs/calibration_decoding/{scenario}.log",
+    benchmark:
+        "benchmarks/calibration_decoding/{scenario}.tsv"
+    conda:
+        "../envs/validation.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb(1000),
+        runtime=runtime(30),
+    params:
+        profile=CALIBRATION["profile"],
+        replicates=CALIBRATION["decoding_replicates"],
+        permutations=CALIBRATION["decoding_permutations"],
+        power_profile=CALIBRATION["model_power_profile"],
+        seed=CALIBRATION["seed"],
+        simulation=config["simulation"],
+        analysis=analysis_config(config),
+    script:
+        "../scripts/calibration_decoding.py"
+
+
 rule calibration:
     """SIMULATED: the calibration table (false-positive rate with its exact 95% interval, power,
     nominal level and verdict of every call under every scenario) and its figure."""
     input:
         CALIBRATION_COHORTS,
         CALIBRATION_MODEL_TABLES,
+        CALIBRATION_DECODING,
     output:
         table=report(
             "results/calibration/calibration.tsv",

@@ -292,7 +292,7 @@ def analysed(ci_cohort, session_paths, params, stimuli, tmp_path_factory) -> dic
     electrodes relabelled hippocampus (an imagery session without VTC units), analysed in process."""
     objects = read_object_space(ci_cohort / "object_space.h5")
     # no imagery decoding: the fault cases here are about the tables the models and the funnel read
-    out = {s: analyse_session(session_paths[s], s, objects, stimuli, params, decode=False)
+    out = {s: analyse_session(session_paths[s], s, objects, stimuli, params)
            for s in (SCREENING, "sub-2_ses-1", IMAGERY)}
     no_vtc = _copy(session_paths, IMAGERY, tmp_path_factory.mktemp("no_vtc"))
     with h5py.File(no_vtc, "r+") as f:
@@ -300,7 +300,7 @@ def analysed(ci_cohort, session_paths, params, stimuli, tmp_path_factory) -> dic
         relabelled = np.array([loc.replace("ventral_temporal_cortex", "hippocampus") for loc in locations])
         _replace_dataset(no_vtc, "general/extracellular_ephys/electrodes/location",
                          relabelled.astype(h5py.string_dtype()))
-    out["no_vtc"] = analyse_session(no_vtc, IMAGERY, objects, stimuli, params, decode=False)
+    out["no_vtc"] = analyse_session(no_vtc, IMAGERY, objects, stimuli, params)
     return out
 
 

@@ -9,13 +9,13 @@ cohort kinds, each the null or the planted truth of some calls:
                       `responsive` (planted non-responsive units), of `reactivated` (units not
                       planted reactivated) and of the `beyond category` reading of axis tuning
                       (category-only units)
-  no_tuning           responsive units respond to each object at random: false positives of
-                      `axis-tuned`
+  no_tuning           NO_TUNING_UNITS_SCALE times the profile's VTC units, the responsive ones
+                      responding to each object at random: false positives of `axis-tuned`
   no_response         NULL_UNITS_SCALE times the profile's VTC units, none responsive and none
                       reactivated: false positives of `responsive` and `reactivated` in numbers
                       that can bound their rates near nominal (a few seconds of work per cohort)
   no_imagery_signal   reactivated units fire during imagery at their mean viewing drive, the same
-                      for every object: false positives of M1, M2 and both imagery decoders
+                      for every object: false positives of M1 and M2
   patient_slopes      imagery follows viewing with a weight drawn per patient around 0 (scenarios
                       with patient heterogeneity only): false positives of M1 and M2
 
@@ -30,11 +30,19 @@ cohorts of `calibration.model_power_profile` (the paper's design by default: the
 test's power depends on the number of patients, four in the calibration profile, six in the
 paper's), each reduced by the simulator to its axis-tuned imagery units' rates and planted
 projections (simulate.summary_table) and fitted as the summary-table path fits a user's table.
+
+Each decoder's test is one replicate per imagery session, a few per cohort: the decoders are judged
+on `calibration.decoding_replicates` simulated imagery sessions per scenario (no_imagery_signal;
+a sixth as many planted sessions of the power profile give power), reduced by the simulator to the
+per-trial rates of their planted axis-tuned units (simulate.summary_table.imagery_trial_rates) and
+tested by the functions the imagery_decoding rule runs, with `calibration.decoding_permutations`
+permutations (39: a fifth of the run's 200) read at the cut-off that gives the run's size
+(permutation_level: p <= 2/40 = 0.05, as p < 0.05 at 200 is 10/201).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -45,6 +53,7 @@ import pandas as pd
 from scipy import stats
 
 from . import selection as sel
+from .imagery_decoding import across_conditions_test, within_imagery_test
 from .models import imagery_objects_data
 from .objects import read_object_space, stimulus_ids
 from .pipeline import AnalysisParams, SessionResult, analyse_session, imagery_model_tests, model_test_pvalues
@@ -53,7 +62,7 @@ from .screening import RESPONSIVE_RULES
 from .simulate import get_profile, plan_cohort, simulate_cohort
 from .simulate.profiles import IMAGERY, SCREENING
 from .simulate.realism import Realism
-from .simulate.summary_table import imagery_summary_table
+from .simulate.summary_table import ImageryTrialRates, imagery_summary_table, imagery_trial_rates
 
 # The value that switches each nuisance off; a scenario keeps the run's value of its own nuisances.
 NUISANCE_OFF: dict[str, float] = dict(isi_cv=1.0, burst_probability=0.0, refractory_ms=0.0, trial_gain_cv=0.0,
@@ -71,6 +80,10 @@ KINDS = ("planted", "no_tuning", "no_response", "no_imagery_signal", "patient_sl
 # Showing a unit call's rate within TOLERANCE x nominal at 0.05 takes a few hundred null units per
 # scenario; the planted cohorts hold a few dozen.
 NULL_UNITS_SCALE = 5
+# The axis-tuning test's nulls (responsive VTC units of screening sessions, without tuning) are judged at
+# its per-repeat alpha of 0.01: an upper bound within 2 x 0.01 takes about 185 of them with no false call;
+# fifteen times the profile's VTC units give about 230.
+NO_TUNING_UNITS_SCALE = 15
 
 # The tests of the imagery mixed models: name -> (model, term tested).
 MODEL_TESTS = {"M1 preferred": ("M1", "preferred_z"), "M1 orthogonal": ("M1", "orthogonal_z"),
@@ -86,6 +99,14 @@ PREVIOUS_MODEL_RULE = "unit-slope model (previous) on summary tables"
 # The table replicates' cohort seeds: far from the cohorts' (calibration.seed, + 1, ...).
 MODEL_TABLE_SEED_OFFSET = 1_000_000
 DECODING_TESTS = {"within-imagery decoding": "within_p", "viewing-to-imagery decoding": "across_p"}
+# The decoders on simulated sessions (a cohort gives only its few imagery sessions): the default
+# decoders, and the authors' (stratified folds, labels shuffled over all trials, one fold draw) on a
+# share of the same null sessions, enough to show their excess.
+DECODING_SESSION_RULE = "decoder on simulated sessions"
+AUTHORS_DECODER_RULE = "authors' decoder on simulated sessions"
+AUTHORS_DECODER_SHARE = 0.2
+DECODING_SEED_OFFSET = 2_000_000  # far from the cohorts' and the model tables' seeds
+NEVER_DEFAULT = (PREVIOUS_MODEL_RULE, AUTHORS_DECODER_RULE)  # rows beside the default, for comparison
 # A call is shown calibrated when its rate's upper 95% bound is at most this multiple of nominal; at
 # nominal 0.05 that takes about 300 null replicates with none in excess, at 0.01 about 1,500.
 TOLERANCE = 2.0
@@ -112,7 +133,8 @@ def cohort_profile(profile: str, kind: str, realism: Realism):
     if kind == "planted":
         return get_profile(profile, realism=realism)
     if kind == "no_tuning":
-        return get_profile(profile, realism=realism, null_tuning=True)
+        return get_profile(profile, realism=realism, null_tuning=True,
+                           n_vtc_units=NO_TUNING_UNITS_SCALE * get_profile(profile).n_vtc_units)
     if kind == "no_response":
         return get_profile(profile, realism=realism, axis_tuned_fraction=0.0, other_responsive_fraction=0.0,
                            reactivated_fraction=0.0, n_vtc_units=NULL_UNITS_SCALE * get_profile(profile).n_vtc_units)
@@ -135,7 +157,8 @@ def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Re
                unit_calls_only: bool = False) -> pd.DataFrame:
     """Simulate one calibration cohort, analyse it as the workflow does, and return its outcomes
     (COLUMNS: one row per replicate of each call: unit, session or cohort; truth null|planted).
-    `unit_calls_only` skips the imagery decoders and mixed models (the fast subset of the tests)."""
+    `unit_calls_only` skips the mixed models (the fast subset of the tests). The imagery decoders are
+    judged on simulated sessions instead (run_decoding_sessions): a cohort holds only a few."""
     cohort = cohort_profile(profile, kind, scenario_realism(scenario, simulation))
     plan = plan_cohort(cohort, seed)
     wanted = [s for s in cohort.sessions() if s.kind in sessions_needed(kind)]
@@ -143,8 +166,9 @@ def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Re
         simulate_cohort(cohort, seed, tmp, sessions=[s.name for s in wanted])
         objects = read_object_space(Path(tmp) / "object_space.h5")
         stimuli = stimulus_ids(Path(tmp) / "object_space.h5")
-        results = [analyse_session(Path(tmp) / s.path, s.name, objects, stimuli, params, decode=not unit_calls_only)
-                   for s in wanted]
+        # no call a no_response cohort holds reads the axis model (its axis-tuned nulls come from no_tuning)
+        results = [analyse_session(Path(tmp) / s.path, s.name, objects, stimuli, params,
+                                   axis_model=kind != "no_response") for s in wanted]
     rows = list(outcomes(kind, results, plan.units, params, cohort_tests=not unit_calls_only))
     table = pd.DataFrame(rows, columns=COLUMNS[3:])
     table.insert(0, "seed", seed)
@@ -195,6 +219,62 @@ def _model_table_rows(scenario: str, kind: str, n: int, seed: int, profile: str,
     return rows
 
 
+def run_decoding_sessions(scenario: str, replicates: int, seed: int, profile: str, power_profile: str,
+                          simulation: Realism, params: AnalysisParams, permutations: int,
+                          comparisons: bool = True) -> pd.DataFrame:
+    """Both imagery decoders' permutation tests on simulated imagery sessions (see the module
+    docstring): one row (COLUMNS) per session, test and rule. `replicates` null sessions
+    (no_imagery_signal, of `profile`) run the default decoders; with `comparisons`, a sixth as many
+    planted ones (of `power_profile`) too, and the first AUTHORS_DECODER_SHARE of the null sessions
+    also the authors'."""
+    from threadpoolctl import threadpool_limits
+
+    kinds = [("no_imagery_signal", replicates)] + ([("planted", max(1, replicates // 6))] if comparisons else [])
+    rows = []
+    with threadpool_limits(1):  # small SVMs: BLAS threads only contend
+        for kind, n in kinds:
+            realism = scenario_realism(scenario, simulation)
+            cohort = cohort_profile(power_profile if kind == "planted" else profile, kind, realism)
+            truth = "planted" if kind == "planted" else "null"
+            for r, (cohort_seed, session) in enumerate(_decoding_sessions(cohort, scenario, seed, n)):
+                rules = {DECODING_SESSION_RULE: params.imagery_decoding}
+                if comparisons and truth == "null" and r < replicates * AUTHORS_DECODER_SHARE:
+                    rules[AUTHORS_DECODER_RULE] = replace(params.imagery_decoding, decoding_folds="stratified",
+                                                          decoding_null="labels", decoding_repeats=1)
+                for rule, decoder in rules.items():
+                    decoder = replace(decoder, decoding_permutations=permutations, seed=r)
+                    within = within_imagery_test(session.cue_rates, session.cue_objects, session.cue_pairings, decoder)
+                    across = across_conditions_test(session.viewing_rates, session.viewing_objects, session.cue_rates,
+                                                    session.cue_objects, session.cue_pairings, decoder)
+                    p = {**within, **across}
+                    for name, column in DECODING_TESTS.items():
+                        rows.append((scenario, kind, cohort_seed, name, rule, f"{session.session}@{cohort_seed}",
+                                     truth, bool(p[column] <= permutation_level(permutations))))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def permutation_level(permutations: int) -> float:
+    """The p-value cut-off at which a permutation test with `permutations` permutations rejects at
+    size DECODING_LEVEL under an exact null: p = (k + 1) / (permutations + 1) <= the largest such
+    value at or below the level. With 39 permutations: 2/40 = 0.05 (the observed accuracy beaten or
+    tied by at most one permuted one), as the run's p < 0.05 with 200 rejects at 10/201 = 0.0498.
+    Reading p < 0.05 at 39 would test at 1/40 and hide a doubled rate."""
+    return np.floor(DECODING_LEVEL * (permutations + 1) + 1e-9) / (permutations + 1)
+
+
+def _decoding_sessions(cohort, scenario: str, seed: int, n: int) -> Iterator[tuple[int, ImageryTrialRates]]:
+    """The first `n` simulated imagery sessions with at least two axis-tuned units, cohort after
+    cohort (each scenario draws its own cohorts), with their cohort's seed."""
+    found, c = 0, 0
+    while found < n:
+        cohort_seed = DECODING_SEED_OFFSET + seed * 100_000 + list(SCENARIOS).index(scenario) * 10_000 + c
+        for session in imagery_trial_rates(cohort, cohort_seed):
+            if found < n and session.cue_rates.shape[1] >= 2:
+                found += 1
+                yield cohort_seed, session
+        c += 1
+
+
 def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, params: AnalysisParams,
              cohort_tests: bool = True) -> Iterable[tuple[str, str, str, str, bool]]:
     """(call, rule, replicate, truth, called) for every replicate this cohort kind informs; without
@@ -236,14 +316,6 @@ def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, param
         for name, p in imagery_model_tests(results, params, tests).items():
             if np.isfinite(p):
                 yield name, "mixed model", "cohort", truth_label, bool(p < MODEL_LEVEL)
-        if kind != "patient_slopes":
-            decoding = pd.concat([r.decoding for r in results if len(r.decoding)], ignore_index=True) \
-                if any(len(r.decoding) for r in results) else pd.DataFrame()
-            for name, column in DECODING_TESTS.items():
-                if column in decoding:
-                    for session, p in zip(decoding.session, decoding[column], strict=True):
-                        if np.isfinite(p):
-                            yield name, "permutation", session, truth_label, bool(p < DECODING_LEVEL)
 
 
 def responsive_by_rule(units: pd.DataFrame) -> dict[str, pd.Series]:
@@ -293,7 +365,7 @@ def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defau
         level = levels[call]
         verdict = ("untested" if n == 0 else "exceeds" if low > level
                    else "calibrated" if high <= TOLERANCE * level else "inconclusive")
-        rows.append(dict(call=call, rule=rule, default=defaults.get(call, rule) == rule and rule != PREVIOUS_MODEL_RULE,
+        rows.append(dict(call=call, rule=rule, default=defaults.get(call, rule) == rule and rule not in NEVER_DEFAULT,
                          scenario=scenario,
                          nominal=level, n_null=n, false_positives=k, fpr=k / n if n else np.nan, fpr_low=low,
                          fpr_high=high, n_planted=m, power=kp / m if m else np.nan, power_low=plow,

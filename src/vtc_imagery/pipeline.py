@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import axis as ax
 from .imagery import ImageryParams, SessionTables, imagery_session, population_tables
-from .imagery_decoding import ImageryDecodingParams, session_decoding_table
+from .imagery_decoding import ImageryDecodingParams
 from .models import RANDOM_EFFECTS, fit_model, imagery_objects_data
 from .nwb.read import AreaPatterns, read_session
 from .objects import ObjectSpaceFile, StimulusIds
@@ -69,30 +69,26 @@ class SessionResult:
     units: pd.DataFrame  # recorded units with their screening and axis-model columns (perception.unit_table)
     imagery_units: pd.DataFrame  # imagery_units rule's units table (empty without imagery trials)
     imagery_objects: pd.DataFrame  # ... its per-object table
-    decoding: pd.DataFrame  # imagery_decoding rule's row (empty without imagery or < 2 units)
 
 
 def analyse_session(nwb: str | Path, session: str, objects: ObjectSpaceFile, stimuli: StimulusIds,
-                    params: AnalysisParams, decode: bool = True) -> SessionResult:
+                    params: AnalysisParams, axis_model: bool = True) -> SessionResult:
     """Read one session's NWB file (checked against the object space's `stimuli`) and run
-    nwb_to_tables, screening_units, axis_model, imagery_units and (unless `decode` is false)
-    imagery_decoding on it, in memory, with one worker."""
+    nwb_to_tables, screening_units, axis_model (unless `axis_model` is false: then no unit has an
+    axis) and imagery_units on it, in memory, with one worker."""
     content = read_session(nwb, params.trial_phases, stimuli)
     units, trials, spikes = session_tables(content, session, params.areas, params.isi_threshold_s, params.windows)
     screening, responses, counts = screen_session(units, trials, spikes, params.screening)
-    axis = axis_model_session(responses, counts, objects, params.axis, session, workers=1)
+    axis = (axis_model_session(responses, counts, objects, params.axis, session, workers=1) if axis_model
+            else pd.DataFrame())
     table = unit_table(units, screening, axis)
     empty = pd.DataFrame()
     if not (trials.stim_phase == "imagery").any():
-        return SessionResult(table, empty, empty, empty)
+        return SessionResult(table, empty, empty)
     scaled = pd.DataFrame(ax.scale_features(objects.features), index=objects.stim_id)
     imagery = imagery_session(SessionTables(units, trials, spikes, screening, responses, axis), scaled,
                               params.reactivation, params.imagery)
-    if not decode:
-        return SessionResult(table, imagery.units, imagery.objects, empty)
-    decoding = session_decoding_table(session, table, imagery.cues, counts, trials,
-                                      pd.DataFrame(objects.features, index=objects.stim_id), params.imagery_decoding)
-    return SessionResult(table, imagery.units, imagery.objects, decoding)
+    return SessionResult(table, imagery.units, imagery.objects)
 
 
 def imagery_model_tests(results: list[SessionResult], params: AnalysisParams,
