@@ -101,7 +101,8 @@ MODEL_TABLE_SEED_OFFSET = 1_000_000
 DECODING_TESTS = {"within-imagery decoding": "within_p", "viewing-to-imagery decoding": "across_p"}
 # The decoders on simulated sessions (a cohort gives only its few imagery sessions): the default
 # decoders, and the authors' (stratified folds, labels shuffled over all trials, one fold draw) on a
-# share of the same null sessions, enough to show their excess.
+# share of the same null sessions, reported beside them (the excess their folds allow needs a state
+# shared through a recall trial, which these sessions lack; tests/test_imagery_decoding.py shows it).
 DECODING_SESSION_RULE = "decoder on simulated sessions"
 AUTHORS_DECODER_RULE = "authors' decoder on simulated sessions"
 AUTHORS_DECODER_SHARE = 0.2
