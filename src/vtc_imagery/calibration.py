@@ -50,10 +50,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import selection as sel
 from .imagery_decoding import across_conditions_test, within_imagery_test
+from .intervals import exact_interval
 from .models import imagery_objects_data
 from .objects import read_object_space, stimulus_ids
 from .pipeline import AnalysisParams, SessionResult, analyse_session, imagery_model_tests, model_test_pvalues
@@ -339,14 +339,6 @@ def nominal_levels(params: AnalysisParams) -> dict[str, float]:
 def default_rules(params: AnalysisParams) -> dict[str, str]:
     """The rule each call uses by default in this config."""
     return {"responsive": params.screening.responsive_rule, "reactivated": params.reactivation.rule}
-
-
-def exact_interval(k: int, n: int) -> tuple[float, float]:
-    """Clopper-Pearson 95% interval of a binomial proportion k / n (NaNs when n is 0)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
-    return float(ci.low), float(ci.high)
 
 
 def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defaults: Mapping[str, str],

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from . import paper
+from .intervals import exact_interval
 from .io import unavailable_reason
 
 LEVEL = 0.05  # the level at which a test's p-value is read
@@ -104,13 +105,10 @@ def effective_counts(k, n, deff):
     return np.round(np.asarray(k) / np.asarray(n) * n_eff).astype(int), n_eff
 
 
-def clustered_interval(k, n, deff) -> tuple:
+def clustered_interval(k, n, deff):
     """Exact (Clopper-Pearson) 95% interval of the fraction k / n at its effective sample size
     (effective_counts). Scalars or arrays."""
-    k_eff, n_eff = effective_counts(k, n, deff)
-    low = np.where(k_eff > 0, stats.beta.ppf(0.025, np.maximum(k_eff, 1), n_eff - k_eff + 1), 0.0)
-    high = np.where(k_eff < n_eff, stats.beta.ppf(0.975, k_eff + 1, np.maximum(n_eff - k_eff, 1)), 1.0)
-    return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
+    return exact_interval(*effective_counts(k, n, deff))
 
 
 def _fraction(claim: str, k: int, n: int, paper_k: int, paper_n: int, deff: float = 1.0) -> dict:

@@ -24,6 +24,7 @@ from scipy import stats
 from . import paper
 from . import selection as sel
 from .axis import normalised_ev
+from .intervals import exact_interval
 from .models import fit_model, imagery_model_data
 from .reactivation import RULES as REACTIVATION_RULES
 from .screening import RESPONSIVE_RULES
@@ -74,8 +75,7 @@ def _proportion(k: int, n: int) -> tuple[float, float, float]:
     """k / n with its exact (Clopper-Pearson) 95% interval; NaNs when n is 0."""
     if n == 0:
         return (np.nan,) * 3
-    ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
-    return k / n, float(ci.low), float(ci.high)
+    return k / n, *exact_interval(k, n)
 
 
 def axis_tuned_at(units: pd.DataFrame, min_significant: int, beyond_category: bool, within_rule: str | None,
