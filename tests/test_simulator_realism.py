@@ -177,6 +177,27 @@ def test_trial_to_trial_gain_makes_response_counts_overdispersed(ci_realistic):
     assert _fano_of_screening_counts(profile, plan, {n: sessions[n] for n in names}) > 1.3
 
 
+def _recall_trial_icc(realism: Realism) -> float:
+    """Mean over units of the intraclass correlation of cue rates within recall trials, over the imagery
+    sessions of a calibration cohort whose imagery carries no object signal."""
+    from vtc_imagery.simulate.summary_table import imagery_trial_rates
+
+    quiet = replace(realism, imagery_fidelity=0.0, patient_fidelity_sd=0.0, imagery_noise=0.0)
+    iccs = []
+    for session in imagery_trial_rates(get_profile("calibration", realism=quiet), SEED):
+        trials = pd.DataFrame(session.cue_rates).groupby(session.cue_pairings)
+        between, within = trials.mean().var(ddof=1), trials.var(ddof=1).mean()
+        k = len(session.cue_rates) / trials.ngroups  # cues per recall trial
+        iccs += list(((between - within / k) / (between - within / k + within)).dropna())
+    return float(np.mean(iccs))
+
+
+def test_a_recall_trial_state_shared_by_all_units_correlates_the_cues_of_a_recall_trial():
+    on = Realism(isi_cv=1.0, burst_probability=0.0, trial_gain_cv=0.0, drift_amplitude=0.0, recall_state_cv=0.3)
+    assert _recall_trial_icc(replace(on, recall_state_cv=0.0)) < 0.05  # Poisson spiking: about none
+    assert _recall_trial_icc(on) > 0.15
+
+
 def test_slow_drift_wanders_by_the_configured_amplitude_and_is_smooth():
     times = np.linspace(0.0, 3600.0, 721)
     drift = smooth_drift(np.random.default_rng(2), np.array([0.3, 0.0]), times, 3600.0)

@@ -66,12 +66,13 @@ from .simulate.summary_table import ImageryTrialRates, imagery_summary_table, im
 
 # The value that switches each nuisance off; a scenario keeps the run's value of its own nuisances.
 NUISANCE_OFF: dict[str, float] = dict(isi_cv=1.0, burst_probability=0.0, refractory_ms=0.0, trial_gain_cv=0.0,
+                                      recall_state_cv=0.0,
                                       drift_amplitude=0.0, patient_tuning_sd=0.0, patient_imagery_sd=0.0,
                                       patient_fidelity_sd=0.0)
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "poisson": (),
     "bursty": ("isi_cv", "burst_probability", "refractory_ms"),
-    "overdispersed": ("trial_gain_cv",),
+    "overdispersed": ("trial_gain_cv", "recall_state_cv"),
     "drifting": ("drift_amplitude",),
     "patient_heterogeneous": ("patient_tuning_sd", "patient_imagery_sd", "patient_fidelity_sd"),
     "realistic": tuple(NUISANCE_OFF),
@@ -101,8 +102,8 @@ MODEL_TABLE_SEED_OFFSET = 1_000_000
 DECODING_TESTS = {"within-imagery decoding": "within_p", "viewing-to-imagery decoding": "across_p"}
 # The decoders on simulated sessions (a cohort gives only its few imagery sessions): the default
 # decoders, and the authors' (stratified folds, labels shuffled over all trials, one fold draw) on a
-# share of the same null sessions, reported beside them (the excess their folds allow needs a state
-# shared through a recall trial, which these sessions lack; tests/test_imagery_decoding.py shows it).
+# share of the same null sessions, reported beside them (their folds let the state a recall trial
+# shares, `recall_state_cv`, pass for object signal).
 DECODING_SESSION_RULE = "decoder on simulated sessions"
 AUTHORS_DECODER_RULE = "authors' decoder on simulated sessions"
 AUTHORS_DECODER_SHARE = 0.2

@@ -24,6 +24,8 @@ class Realism:
     burst_isi_ms: float = 4.0  # mean interval between the spikes of a burst
     refractory_ms: float = 1.5  # absolute refractory period (dead time after every spike)
     trial_gain_cv: float = 0.4  # CV of the gamma-distributed gain per unit and trial (off: 0)
+    recall_state_cv: float = 0.3  # CV of a gamma gain on the imagery drive shared by all units of a session
+    # through each recall trial (a state the trial's cues share; off: 0)
     drift_amplitude: float = 0.4  # largest fractional drift of a unit's rate over a session; units draw
     # between half and all of it (off: 0)
     patient_tuning_sd: float = 0.3  # log-sd of the per-patient factor on response amplitude (off: 0)

@@ -227,7 +227,9 @@ def _visual_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.D
 
 def _imagery_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.DataFrame, drive: np.ndarray,
                       column: dict, n_natural: int, realism: Realism, drift: _Drift) -> Segments:
-    """Imagery segments: a noisy, weaker copy of the viewing drive that decays over each 5-s cue.
+    """Imagery segments: a noisy, weaker copy of the viewing drive that decays over each 5-s cue,
+    scaled per cue by the unit's trial gain, and by the recall trial's state (`recall_state_cv`,
+    _recall_state).
 
     Per unit and imagined object the imagery drive is gain * (viewing drive + noise), the viewing
     drive taken about its mean over the screening objects with the patient's fidelity as weight, the noise
@@ -254,10 +256,36 @@ def _imagery_segments(rng: np.random.Generator, trials: pd.DataFrame, units: pd.
     per_trial = per_trial * drift.at(imagery.start_time.to_numpy())
     offsets = np.arange(0.0, IMAGERY_S, IMAGERY_SEGMENT_S)
     tau = units.imagery_tau_s.to_numpy()[:, None, None]
+    owner = np.repeat(np.arange(n_units), len(imagery) * len(offsets))
+    start = np.broadcast_to(imagery.start_time.to_numpy()[None, :, None] + offsets[None, None, :],
+                            (n_units, len(imagery), len(offsets)))
     rate = per_trial[:, :, None] * np.exp(-offsets[None, None, :] / tau)  # (unit, trial, time segment)
-    start = imagery.start_time.to_numpy()[None, :, None] + offsets[None, None, :]
-    return (np.broadcast_to(start, rate.shape).ravel(), np.full(rate.size, IMAGERY_SEGMENT_S),
-            np.repeat(np.arange(n_units), len(imagery) * len(offsets)), rate.ravel())
+    parts = (start.ravel(), np.full(rate.size, IMAGERY_SEGMENT_S), owner, rate.ravel())
+    if realism.recall_state_cv > 0:
+        parts = _recall_state(rng.spawn(1)[0], trials, baseline[:, 0], drift, realism.recall_state_cv, rate, parts)
+    return parts
+
+
+def _recall_state(rng: np.random.Generator, trials: pd.DataFrame, baseline: np.ndarray, drift: _Drift, cv: float,
+                  imagery_rate: np.ndarray, segments: Segments) -> Segments:
+    """A state every unit shares through each recall trial (encoding, distractor and cues): a gamma
+    gain with CV `cv` per recall trial that scales the imagery drive of its cues, `imagery_rate`
+    (n_units, n_cues, n_time_segments; the rates of `segments`), and each unit's baseline (`baseline`
+    (n_units,) Hz, with its drift at the trial's middle) from the recall trial's first onset to its last
+    offset. Being the recall trial's, not the cues', it leaves a cue's own pre-cue baseline as its cue."""
+    recall = trials[trials.pairing >= 0]
+    bounds = recall.groupby("pairing").agg(start=("start_time", "min"), stop=("stop_time", "max"))
+    state = gamma_gain(rng, cv, (len(bounds),))  # (n_recall_trials,)
+    cues = trials[trials.stim_phase == "imagery"]
+    of_cue = np.searchsorted(bounds.index.to_numpy(), cues.pairing.to_numpy())
+    scaled = imagery_rate * state[of_cue][None, :, None]
+    middle = ((bounds.start + bounds.stop) / 2).to_numpy()
+    change = baseline[:, None] * drift.at(middle) * (state[None, :] - 1.0)  # (n_units, n_recall_trials)
+    n_units = len(baseline)
+    return (np.r_[segments[0], np.tile(bounds.start.to_numpy(), n_units)],
+            np.r_[segments[1], np.tile((bounds.stop - bounds.start).to_numpy(), n_units)],
+            np.r_[segments[2], np.repeat(np.arange(n_units), len(bounds))],
+            np.r_[scaled.ravel(), change.ravel()])
 
 
 def renewal_spikes(rng: np.random.Generator, n_units: int, duration: float, starts: np.ndarray,
