@@ -306,6 +306,53 @@ def test_with_the_effect_varying_by_patient_the_patient_level_test_holds_its_lev
     assert _wilson(old, len(fits))[0] > 0.05
 
 
+def _shared_object_designs(rng, n: int, patients: int = 6, objects: int = 8):
+    """`n` null M1 designs (no effect of either projection) in which a patient's units share their
+    objects' orthogonal projections (up to a little unit noise) and an effect of each object on
+    imagery (a state the session's units share): the orthogonal slope then varies by patient.
+    Yields (design with the orthogonal slope random, design with the preferred slope random), both
+    testing the orthogonal term."""
+    from vtc_imagery import random_slopes as rs
+    from vtc_imagery.models import SlopeDesign
+
+    for _ in range(n):
+        unit_patient = np.repeat(np.arange(patients), rng.integers(3, 11, patients))
+        unit = np.repeat(np.arange(len(unit_patient)), objects)
+        item = unit_patient[unit] * objects + np.tile(np.arange(objects), len(unit_patient))
+        orth = rng.normal(size=patients * objects)[item] + rng.normal(0, 0.3, len(unit))
+        pref = rng.normal(size=len(unit))
+        raw = np.stack([rng.normal(0, 0.7, patients * objects)[item] + rng.normal(size=len(unit)), pref, orth], 1)
+        mean = np.stack([np.bincount(unit, c) for c in raw.T], 1) / objects
+        sd = np.sqrt(np.stack([np.bincount(unit, c) for c in ((raw - mean[unit]) ** 2).T], 1) / (objects - 1))
+        z = (raw - mean[unit]) / sd[unit]  # imagery_z, preferred_z, orthogonal_z
+        yield tuple(SlopeDesign(rs.slope_sums(z[:, 0], z[:, 1:], z[:, 1 + s], unit, unit_patient),
+                                ["preferred_z", "orthogonal_z"], 1, len(unit_patient), patients) for s in (1, 0))
+
+
+def test_a_term_shared_by_a_patients_units_holds_its_level_only_with_its_own_random_slope():
+    """200 null cohorts whose orthogonal slope varies by patient through an object effect the
+    patient's units share: tested with its own patient slope, the orthogonal term's false-positive
+    rate at 0.05 is not significantly above 0.05; in the fit whose random slope is the preferred
+    term's (the previous M1), it is."""
+    from vtc_imagery.models import slope_inference
+
+    designs = list(_shared_object_designs(np.random.default_rng(19), 200))
+    own = sum(slope_inference(d, "auto").p_value < 0.05 for d, _ in designs)
+    borrowed = sum(slope_inference(d, "auto").p_value < 0.05 for _, d in designs)
+    assert _wilson(own, len(designs))[0] <= 0.05
+    assert _wilson(borrowed, len(designs))[0] > 0.05
+
+
+def test_every_other_term_of_a_random_slope_model_comes_from_the_fit_with_its_own_random_slope():
+    data = _cohort(np.random.default_rng(20), sd_unit=0.3)
+    fit = fit_slope_mixed(data, M1, "preferred_z", "preferred_z")
+    own = fit_slope_mixed(data, M1, "orthogonal_z", "orthogonal_z")
+    rows = fit.coefficients.set_index("term")
+    pd.testing.assert_series_equal(rows.loc["orthogonal_z"], own.coefficients.set_index("term").loc["orthogonal_z"])
+    assert rows.loc["preferred_z", "random_slope"] == "preferred_z"
+    assert fit.record["other_terms"][0]["p_value"] == own.record["p_value"]
+
+
 def test_a_design_built_with_numpy_is_the_design_built_from_the_table():
     """The calibration's designs are the production path's (same likelihood as slope_design's)."""
     from vtc_imagery import random_slopes as rs

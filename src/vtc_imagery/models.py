@@ -406,7 +406,9 @@ def fit_slope_mixed(data: pd.DataFrame, formula: str, test_term: str, random_slo
     when the effect varies by patient; `unit` is the previous model (unit slope only, ML likelihood
     ratio), whose test does not. With one patient the patient level cannot be estimated and the
     unit slope model is fitted whatever the option, as the record says. Every structure's result
-    is in the record (`comparison`), the previous model's beside the chosen one."""
+    is in the record (`comparison`), the previous model's beside the chosen one. Every other numeric
+    term's row comes from the fit in which it carries the random slopes (_own_slope_rows; the
+    table's `random_slope` column, the record's `other_terms`)."""
     if random_effects not in (*RANDOM_EFFECTS, "auto"):
         raise ValueError(f"unknown random_effects {random_effects!r}; choose auto or one of {list(RANDOM_EFFECTS)}")
     design = slope_design(data, formula, test_term, random_slope)
@@ -434,7 +436,35 @@ def fit_slope_mixed(data: pd.DataFrame, formula: str, test_term: str, random_slo
                   log_likelihood=fit.log_likelihood, variance_components=fit.variances,
                   n_observations=int(design.sums.n), n_units=design.n_units, n_patients=design.n_patients,
                   comparison=comparison, versions=versions())
-    return ModelFit(_slope_coefficients(design, result), record)
+    coefficients = _slope_coefficients(design, result).assign(random_slope=random_slope)
+    own = _own_slope_rows(data, formula, [c for c in design.columns if c not in (design.columns[design.test_column],
+                                                                                random_slope)], random_effects)
+    record["other_terms"] = [row for row, _ in own.values()]
+    for term, (_, line) in own.items():
+        coefficients.loc[coefficients.term == term, :] = line.to_numpy()
+    return ModelFit(coefficients, record)
+
+
+def _own_slope_rows(data: pd.DataFrame, formula: str, terms: list[str],
+                    random_effects: str) -> dict[str, tuple[dict, pd.DataFrame]]:
+    """Each of `terms` (numeric data columns) tested in the fit where it carries the random slopes:
+    term -> (its record entry, its coefficient row). An object effect that a session's units share
+    (a state through each recall trial, say) moves a term's slope per patient when the term's values
+    are alike across those units, as the orthogonal projections are; only a random slope of that term
+    at the patient level lets its Wald t on patients - 1 df hold its level."""
+    out = {}
+    for term in terms:
+        if term not in data.columns:
+            continue
+        design = slope_design(data, formula, term, term)
+        inference = slope_inference(design, random_effects)
+        result = inference.results[inference.chosen]
+        rows = _slope_coefficients(design, result).assign(random_slope=term)
+        out[term] = (dict(term=term, random_slope=term, random_effects=RANDOM_EFFECTS[inference.chosen],
+                          random_effects_choice=inference.note, test=result["test"], statistic=result["statistic"],
+                          p_value=result["p_value"], converged=bool(result["converged"])),
+                     rows[rows.term == term])
+    return out
 
 
 def patient_estimates(data: pd.DataFrame, spec: dict) -> pd.DataFrame:
