@@ -291,9 +291,17 @@ def centred_within_unit(values: pd.DataFrame, unit: pd.Series) -> bool:
 def slope_design(data: pd.DataFrame, formula: str, test_term: str, random_slope: str) -> SlopeDesign:
     """The design of a random-slope model: `formula` without intercept, which must be 0 because the
     outcome and every fixed effect are centred within unit (checked; ValueError otherwise)."""
+    return slope_designs(data, formula, test_term, random_slope)[0]
+
+
+def slope_designs(data: pd.DataFrame, formula: str, test_term: str,
+                  random_slope: str) -> tuple[SlopeDesign, dict[str, SlopeDesign]]:
+    """slope_design's design, and that of every other fixed effect that is a data column, tested with
+    its own random slope (term -> design), from one evaluation of the formula."""
     d = data.dropna(subset=[*_formula_columns(formula, data), random_slope, "unit", "patient"])
     y, x = _design(f"{formula} - 1", d)
-    test = _term_columns(list(x.columns), test_term)
+    columns = list(x.columns)
+    test = _term_columns(columns, test_term)
     if len(test) != 1:
         raise ValueError(f"test term {test_term!r} of a random-slope model must be one column of {formula!r}")
     values = x.assign(_outcome=y, _slope=d[random_slope].to_numpy(float))
@@ -304,8 +312,14 @@ def slope_design(data: pd.DataFrame, formula: str, test_term: str, random_slope:
     patient_names = d.patient.astype(str).to_numpy()
     patients, patient_of_unit = np.unique(pd.Series(patient_names).groupby(unit).first().to_numpy(),
                                           return_inverse=True)
-    sums = rs.slope_sums(y, x.to_numpy(float), d[random_slope].to_numpy(float), unit, patient_of_unit)
-    return SlopeDesign(sums, list(x.columns), list(x.columns).index(test[0]), len(units), len(patients))
+    fixed = x.to_numpy(float)
+
+    def design(term: str, slope: str) -> SlopeDesign:
+        sums = rs.slope_sums(y, fixed, d[slope].to_numpy(float), unit, patient_of_unit)
+        return SlopeDesign(sums, columns, columns.index(term), len(units), len(patients))
+
+    others = [c for c in columns if c not in (test[0], random_slope) and c in d.columns]
+    return design(test[0], random_slope), {c: design(c, c) for c in others}
 
 
 def _design(formula: str, data: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -411,7 +425,7 @@ def fit_slope_mixed(data: pd.DataFrame, formula: str, test_term: str, random_slo
     table's `random_slope` column, the record's `other_terms`)."""
     if random_effects not in (*RANDOM_EFFECTS, "auto"):
         raise ValueError(f"unknown random_effects {random_effects!r}; choose auto or one of {list(RANDOM_EFFECTS)}")
-    design = slope_design(data, formula, test_term, random_slope)
+    design, own_slopes = slope_designs(data, formula, test_term, random_slope)
     inference = slope_inference(design, random_effects)
     results = inference.results
     reml = {**inference.reml, "unit": rs.fit_slopes(design.sums, "unit", reml=True)}
@@ -437,26 +451,23 @@ def fit_slope_mixed(data: pd.DataFrame, formula: str, test_term: str, random_slo
                   n_observations=int(design.sums.n), n_units=design.n_units, n_patients=design.n_patients,
                   comparison=comparison, versions=versions())
     coefficients = _slope_coefficients(design, result).assign(random_slope=random_slope)
-    own = _own_slope_rows(data, formula, [c for c in design.columns if c not in (design.columns[design.test_column],
-                                                                                random_slope)], random_effects)
+    own = _own_slope_rows(own_slopes, random_effects)
     record["other_terms"] = [row for row, _ in own.values()]
     for term, (_, line) in own.items():
         coefficients.loc[coefficients.term == term, :] = line.to_numpy()
     return ModelFit(coefficients, record)
 
 
-def _own_slope_rows(data: pd.DataFrame, formula: str, terms: list[str],
+def _own_slope_rows(designs: dict[str, SlopeDesign],
                     random_effects: str) -> dict[str, tuple[dict, pd.DataFrame]]:
-    """Each of `terms` (numeric data columns) tested in the fit where it carries the random slopes:
-    term -> (its record entry, its coefficient row). An object effect that a session's units share
-    (a state through each recall trial, say) moves a term's slope per patient when the term's values
-    are alike across those units, as the orthogonal projections are; only a random slope of that term
-    at the patient level lets its Wald t on patients - 1 df hold its level."""
+    """Each term of `designs` (term -> its design with its own random slope, slope_designs) tested in
+    the fit where it carries the random slopes: term -> (its record entry, its coefficient row). An
+    object effect that a session's units share (a state through each recall trial, say) moves a
+    term's slope per patient when the term's values are alike across those units, as the orthogonal
+    projections are; only a random slope of that term at the patient level lets its Wald t on
+    patients - 1 df hold its level."""
     out = {}
-    for term in terms:
-        if term not in data.columns:
-            continue
-        design = slope_design(data, formula, term, term)
+    for term, design in designs.items():
         inference = slope_inference(design, random_effects)
         result = inference.results[inference.chosen]
         rows = _slope_coefficients(design, result).assign(random_slope=term)

@@ -119,7 +119,8 @@ def model_test_pvalues(data: pd.DataFrame, params: AnalysisParams, tests: Mappin
     out = {(name, s): float("nan") for name in tests for s in structures}
     if data.unit.nunique() < 3:
         return out
-    fits = {model: fit_model(data, params.models[model], params.optimizers) for model, _ in tests.values()}
+    fits = {model: fit_model(data, params.models[model], params.optimizers)
+            for model in dict.fromkeys(model for model, _ in tests.values())}
     for name, (model, term) in tests.items():
         fit, own = fits[model], term == params.models[model]["test_term"]
         for structure in structures:
