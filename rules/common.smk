@@ -55,6 +55,8 @@ DANDI_DIR = f"data/dandi/{_dandi['dandiset_id']}/{_dandi['version']}" if _dandi[
 OBJECT_SPACE = f"{SYNTH_DIR}/object_space.h5" if SYNTHETIC_SOURCE else config["object_space"]
 # The mixed-effects models are the mappings under `models:` (the other keys are fit settings).
 MODELS = [name for name, spec in config["models"].items() if isinstance(spec, dict)]
+# The models a per-neuron summary table (imagery_table) supports: those fitted to the per-object imagery data.
+TABLE_MODELS = [m for m in MODELS if config["models"][m]["data"] == "imagery_objects"]
 
 
 def mem_mb(base, per_input_mb=0.0):

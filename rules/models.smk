@@ -81,11 +81,9 @@ rule imagery_correlations:
 
 rule from_summary_table:
     """`snakemake from_summary_table --config imagery_table=<table>`: the imagery models that a per-neuron
-    summary table supports (M1, which needs its projection columns, and M2) and the imagery
-    correlations, from the table alone."""
+    summary table supports (M1, which needs its projection columns, and M2), their figure and the
+    imagery correlations, from the table alone."""
     input:
-        expand(
-            rules.mixed_model.output.table,
-            model=[m for m in MODELS if config["models"][m]["data"] == "imagery_objects"],
-        ),
+        expand(rules.mixed_model.output.table, model=TABLE_MODELS),
         rules.imagery_correlations.output,
+        "results/figures/fig_imagery_models.html",

@@ -125,10 +125,11 @@ FIGURE_INPUTS = {
         spikes=expand(rules.nwb_to_tables.output.spikes, session=SESSION_ORDER),
         trials=expand(rules.nwb_to_tables.output.trials, session=SESSION_ORDER),
     ),
+    # From a summary table (imagery_table): its models alone, no decoding, nothing of the cohort.
     "fig_imagery_models": dict(
-        decoding=rules.imagery_population.output.decoding,
-        models=expand(rules.mixed_model.output.table, model=MODELS),
-        records=expand(rules.mixed_model.output.record, model=MODELS),
+        decoding=[] if config["imagery_table"] else rules.imagery_population.output.decoding,
+        models=expand(rules.mixed_model.output.table, model=TABLE_MODELS if config["imagery_table"] else MODELS),
+        records=expand(rules.mixed_model.output.record, model=TABLE_MODELS if config["imagery_table"] else MODELS),
     ),
 }
 
@@ -171,7 +172,8 @@ rule figure:
             },
             **FIGURE_PARAMS.get(wc.figure, {}),
         },
-        simulated=SIMULATED,
+        # the models figure of a summary table shows the user's data, not the simulated cohort's
+        simulated=lambda wc: SIMULATED and not (config["imagery_table"] and wc.figure == "fig_imagery_models"),
     script:
         "../scripts/run_notebook.py"
 

@@ -177,7 +177,8 @@ def test_the_summary_table_path_runs_from_a_released_style_table_alone(tmp_path)
                           encoding_rate=view[k] + rng.normal(0, 0.5), imagery_rate=imagery[k]) for k in range(8)]
     pd.DataFrame(rows).to_csv(tmp_path / "released.csv", index=False)
     snakemake(tmp_path, "from_summary_table", config=[*CI_CONFIG, f"imagery_table={tmp_path / 'released.csv'}"])
-    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["imagery_correlations.log", "mixed_model"]
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["figure", "imagery_correlations.log",
+                                                                      "mixed_model"]
     assert not (tmp_path / "data").exists() and not (tmp_path / "results/sessions").exists()
     m2 = json.loads((tmp_path / "results/models/M2.json").read_text())
     assert "not_available" not in m2 and m2["n_observations"] == len(rows) and m2["simulated"] is False
@@ -186,6 +187,9 @@ def test_the_summary_table_path_runs_from_a_released_style_table_alone(tmp_path)
     summary = pd.read_csv(tmp_path / "results/tables/imagery_correlations_summary.tsv", sep="\t")
     assert summary.n_neurons.tolist() == [12, 12] and not summary.simulated.any()
     assert (tmp_path / "results/figures/imagery_correlations.png").stat().st_size > 10_000
+    figure = (tmp_path / "results/figures/fig_imagery_models.html").read_text()
+    assert "not available from a per-neuron summary table" in figure and "SIMULATED" not in figure
+    assert "imagery_z ~ viewing_z" in figure and "preferred_projection" in figure  # M2 fitted, M1 said why not
 
 
 def test_a_wrong_config_key_stops_the_run_before_any_rule(tmp_path):
