@@ -43,6 +43,7 @@ rule calibration_cohort:
         runtime=runtime(30),
     params:
         profile=CALIBRATION["profile"],
+        axis_null_scale=CALIBRATION["axis_null_scale"],
         simulation=config["simulation"],
         analysis=analysis_config(config),
     script:

@@ -44,7 +44,8 @@ def session_paths(ci_cohort, ci_profile) -> dict[str, Path]:
 
 
 CI_CONFIG = ["simulation={profile: ci, seed: 5}",
-             "calibration={profile: ci, seeds: 1, model_replicates: 4, decoding_replicates: 4, scenarios: [realistic]}"]
+             "calibration={profile: ci, seeds: 1, model_replicates: 4, decoding_replicates: 4, axis_null_scale: 2,"
+             " scenarios: [realistic]}"]
 
 
 def snakemake(workdir: Path, *args: str, config: list[str] = CI_CONFIG, check: bool = True, cores: int | None = 2,

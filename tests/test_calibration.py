@@ -195,7 +195,17 @@ def _fast_cohort(args):
                              load_schema(REPO / "schemas/config.schema.yaml"))
     return run_cohort(scenario, kind, FAST_SEED, "calibration", realism_from_config({**config["simulation"],
                                                                                       "realism": True}),
-                      AnalysisParams.from_config(analysis_config(config)), unit_calls_only=True)
+                      AnalysisParams.from_config(analysis_config(config)),
+                      axis_null_scale=config["calibration"]["axis_null_scale"], unit_calls_only=True)
+
+
+def _one_blas_thread() -> None:
+    """A worker's BLAS on one thread, as the calibration rules' jobs (threads: 1) have it: two workers
+    with two BLAS threads each on two cores spend far more time waiting than computing (a 500 x 120
+    SVD took seconds)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +215,7 @@ def fast_calibration() -> pd.DataFrame:
     from vtc_imagery.calibration import default_rules, nominal_levels
 
     jobs = [(AXIS_NULL_SCENARIO, "no_tuning")] + [(s, k) for s in FAST_SCENARIOS for k in FAST_KINDS]
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with ProcessPoolExecutor(max_workers=2, initializer=_one_blas_thread) as pool:
         table = pd.concat(list(pool.map(_fast_cohort, jobs)), ignore_index=True)
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     levels = {"responsive": config["screening"]["alpha"], "reactivated": config["reactivation"]["split_alpha"],
@@ -285,7 +295,7 @@ def model_calibration() -> pd.DataFrame:
 
     from vtc_imagery.calibration import default_rules, nominal_levels
 
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with ProcessPoolExecutor(max_workers=2, initializer=_one_blas_thread) as pool:
         outcomes = pd.concat(list(pool.map(_model_tables, MODEL_TABLE_SEEDS)), ignore_index=True)
     return calibration_table(outcomes, nominal_levels(_params()), default_rules(_params()))
 
@@ -347,7 +357,7 @@ def decoding_calibration() -> pd.DataFrame:
 
     from vtc_imagery.calibration import default_rules, nominal_levels
 
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with ProcessPoolExecutor(max_workers=2, initializer=_one_blas_thread) as pool:
         outcomes = pd.concat(list(pool.map(_decoding_sessions, DECODING_SEEDS)), ignore_index=True)
     return calibration_table(outcomes, nominal_levels(_params()), default_rules(_params()))
 

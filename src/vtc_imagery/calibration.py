@@ -9,7 +9,7 @@ cohort kinds, each the null or the planted truth of some calls:
                       `responsive` (planted non-responsive units), of `reactivated` (units not
                       planted reactivated) and of the `beyond category` reading of axis tuning
                       (category-only units)
-  no_tuning           NO_TUNING_UNITS_SCALE times the profile's VTC units, the responsive ones
+  no_tuning           calibration.axis_null_scale times the profile's VTC units, the responsive ones
                       responding to each object at random: false positives of `axis-tuned`
   no_response         NULL_UNITS_SCALE times the profile's VTC units, none responsive and none
                       reactivated: false positives of `responsive` and `reactivated` in numbers
@@ -81,10 +81,6 @@ KINDS = ("planted", "no_tuning", "no_response", "no_imagery_signal", "patient_sl
 # Showing a unit call's rate within TOLERANCE x nominal at 0.05 takes a few hundred null units per
 # scenario; the planted cohorts hold a few dozen.
 NULL_UNITS_SCALE = 5
-# The axis-tuning test's nulls (responsive VTC units of screening sessions, without tuning) are judged at
-# its per-repeat alpha of 0.01: an upper bound within 2 x 0.01 takes about 185 of them with no false call;
-# fifteen times the profile's VTC units give about 230.
-NO_TUNING_UNITS_SCALE = 15
 
 # The tests of the imagery mixed models: name -> (model, term tested).
 MODEL_TESTS = {"M1 preferred": ("M1", "preferred_z"), "M1 orthogonal": ("M1", "orthogonal_z"),
@@ -130,13 +126,14 @@ def kind_applies(kind: str, scenario: str, simulation: Realism) -> bool:
     return kind != "patient_slopes" or scenario_realism(scenario, simulation).patient_fidelity_sd > 0
 
 
-def cohort_profile(profile: str, kind: str, realism: Realism):
-    """The profile of one cohort kind (see the module docstring)."""
+def cohort_profile(profile: str, kind: str, realism: Realism, axis_null_scale: int = 1):
+    """The profile of one cohort kind (see the module docstring); a no_tuning cohort has
+    `axis_null_scale` times the profile's VTC units (calibration.axis_null_scale)."""
     if kind == "planted":
         return get_profile(profile, realism=realism)
     if kind == "no_tuning":
         return get_profile(profile, realism=realism, null_tuning=True,
-                           n_vtc_units=NO_TUNING_UNITS_SCALE * get_profile(profile).n_vtc_units)
+                           n_vtc_units=axis_null_scale * get_profile(profile).n_vtc_units)
     if kind == "no_response":
         return get_profile(profile, realism=realism, axis_tuned_fraction=0.0, other_responsive_fraction=0.0,
                            reactivated_fraction=0.0, n_vtc_units=NULL_UNITS_SCALE * get_profile(profile).n_vtc_units)
@@ -155,13 +152,13 @@ def sessions_needed(kind: str) -> tuple[str, ...]:
 
 
 def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Realism,
-               params: AnalysisParams, workdir: str | Path | None = None,
+               params: AnalysisParams, *, axis_null_scale: int, workdir: str | Path | None = None,
                unit_calls_only: bool = False) -> pd.DataFrame:
     """Simulate one calibration cohort, analyse it as the workflow does, and return its outcomes
     (COLUMNS: one row per replicate of each call: unit, session or cohort; truth null|planted).
     `unit_calls_only` skips the mixed models (the fast subset of the tests). The imagery decoders are
     judged on simulated sessions instead (run_decoding_sessions): a cohort holds only a few."""
-    cohort = cohort_profile(profile, kind, scenario_realism(scenario, simulation))
+    cohort = cohort_profile(profile, kind, scenario_realism(scenario, simulation), axis_null_scale)
     plan = plan_cohort(cohort, seed)
     wanted = [s for s in cohort.sessions() if s.kind in sessions_needed(kind)]
     with TemporaryDirectory(dir=workdir) as tmp:
