@@ -62,6 +62,15 @@ def _corr(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(x[ok], y[ok])[0, 1])
 
 
+def _keyed(table: pd.DataFrame, keys: str | list[str]) -> pd.DataFrame:
+    """`table` indexed by `keys`, refused (ValueError) when a key repeats: tables are joined on
+    checked keys, never by position."""
+    keyed = table.set_index(keys)
+    if not keyed.index.is_unique:
+        raise ValueError(f"duplicate {keys} in a table to be joined: {list(keyed.index[keyed.index.duplicated()][:3])}")
+    return keyed
+
+
 def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation: ReactivationParams,
                     params: ImageryParams) -> ImageryTables:
     """Imagery responses, reactivation and the imagery-vision relation of every unit of a session.
@@ -82,10 +91,10 @@ def imagery_session(session: SessionTables, features: pd.DataFrame, reactivation
     spikes = SessionSpikes(session.spikes)
     encoding = trials[trials.stim_phase == "encoding"]
     enc_duration = float(np.median(encoding.stop_time - encoding.start_time) * 1000.0) if len(encoding) else np.nan
-    screen = session.screening.set_index("unit_id", verify_integrity=True)
-    axes = session.axis.set_index("unit_id", verify_integrity=True) if len(session.axis) else pd.DataFrame()
+    screen = _keyed(session.screening, "unit_id")
+    axes = _keyed(session.axis, "unit_id") if len(session.axis) else pd.DataFrame()
     responses = session.responses
-    viewing = responses[responses.stim_phase == "screening"].set_index(["unit_id", "stim_id"], verify_integrity=True)
+    viewing = _keyed(responses[responses.stim_phase == "screening"], ["unit_id", "stim_id"])
     objects = np.sort(cues.stim_id.unique())
     feats = features.loc[objects].to_numpy()
     unit_rows, object_rows, cue_rows = [], [], []

@@ -4,30 +4,36 @@ The paper's exact selection rules are not all known, so every headline number is
 each combination of the choices it depends on: the responsiveness rule, the axis-tuning repeat
 threshold, whether axis tuning must hold beyond category, the reactivation rule, the imagery
 population and random effects of the mixed models, and the explainable-variance floor of the model
-comparison. Every
-choice is a selection over calls the stages have already made (each rule's call, each unit's count
-of significant repeats, its explainable variance), so the sweep reruns nothing upstream. The axis
-model is fitted to the units responsive by the configured rule only, so the axis-tuning choices are
-swept within those units, and the responsiveness rule changes only the responsive fraction.
+comparison. Almost every choice is a selection over calls the stages have already made (each rule's
+call, each unit's count of significant repeats, its explainable variance). The one that is not is
+the responsiveness rule: the axis stage fits the units responsive by the configured rule, so the
+units that another rule calls responsive get their axis model from a robustness job per session
+(other_rules_axis_model), which reruns nothing of the run's own stages. A unit's axis model does
+not depend on which other units are fitted with it (its own random streams, permutations drawn per
+session), so the two tables join into the one a run with that rule would have made. The mixed models
+are swept under the configured responsiveness rule only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import paper
 from . import selection as sel
 from .axis import normalised_ev
 from .intervals import exact_interval
 from .models import fit_model, imagery_model_data
+from .objects import ObjectSpaceFile
+from .perception import AxisParams, axis_model_session
 from .reactivation import RULES as REACTIVATION_RULES
-from .screening import RESPONSIVE_RULES
+from .reactivation import ReactivationParams, burst_trials_per_object, window_rates
+from .screening import RESPONSIVE_RULES, ScreeningParams, screen_session
+from .spiketrains import SessionSpikes
 
 CHOICES = ["responsive_rule", "min_significant", "beyond_category", "within_category_rule", "reactivation_rule",
            "population", "random_effects", "min_explainable"]
@@ -71,6 +77,81 @@ class Grid:
                    tuple(sorted({*min_explainable, default.min_explainable})))
 
 
+def other_rules_axis_model(units: pd.DataFrame, trials: pd.DataFrame, spikes: pd.DataFrame,
+                           screening: pd.DataFrame, objects: ObjectSpaceFile, screening_params: ScreeningParams,
+                           axis_params: AxisParams, session: str) -> pd.DataFrame:
+    """The axis model (axis_model_session's columns) of the session's VTC units that some other
+    responsiveness rule calls responsive and the configured one does not: each is screened as that
+    rule (the first of RESPONSIVE_RULES that calls it) would, which places its response window, and
+    fitted as the axis stage fits. `units`, `trials`, `spikes`: the session's tables; `screening`: its
+    screening table (every rule's call). Empty without such units."""
+    configured = screening_params.responsive_rule
+    # only VTC units: every claim the sweep makes of these calls is about VTC
+    left = ~sel.called(screening.responsive) & screening.unit_id.isin(units.unit_id[sel.vtc(units)])
+    responses, counts = [], []
+    for rule in RESPONSIVE_RULES:
+        if rule == configured:
+            continue
+        ids = screening.unit_id[left & sel.called(screening[f"responsive_{rule}"])]
+        left &= ~screening.unit_id.isin(ids)
+        if len(ids):
+            _, r, c = screen_session(units[units.unit_id.isin(ids)], trials, spikes,
+                                     replace(screening_params, responsive_rule=rule))
+            responses.append(r)
+            counts.append(c)
+    if not responses:
+        return pd.DataFrame()
+    return axis_model_session(pd.concat(responses, ignore_index=True), pd.concat(counts, ignore_index=True),
+                              objects, axis_params, session)
+
+
+def burst_variant_calls(units: pd.DataFrame, trials: pd.DataFrame, spikes: pd.DataFrame,
+                        params: ReactivationParams, min_isis: Sequence[int], significance: Sequence[float],
+                        min_burst_trials: Sequence[int]) -> pd.DataFrame:
+    """The poisson_burst call of every unit of a session under each combination of its burst
+    parameters (bursts.min_isis, bursts.significance, min_burst_trials), the rest of `params` as
+    configured. Columns: unit_id, min_isis, significance, min_burst_trials, reactivated; empty
+    without imagery trials."""
+    columns = ["unit_id", "min_isis", "significance", "min_burst_trials", "reactivated"]
+    cues = trials[trials.stim_phase == "imagery"]
+    if cues.empty:
+        return pd.DataFrame(columns=columns)
+    session = SessionSpikes(spikes)
+    objects = cues.stim_id.to_numpy()
+    rows = []
+    for u in units.itertuples():
+        times = session.trains(u.unit_index, cues.trial_index.to_numpy())
+        baseline = float(window_rates(times, params.baseline_ms).mean())
+        for isis in min_isis:
+            for p in significance:
+                variant = replace(params, bursts=replace(params.bursts, min_isis=int(isis), significance=float(p)))
+                most = int(burst_trials_per_object(times, objects, baseline, variant).to_numpy().max(initial=0))
+                rows += [(u.unit_id, int(isis), float(p), int(m), most >= m) for m in min_burst_trials]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def burst_rule_name(min_isis: int, significance: float, min_burst_trials: int) -> str:
+    """The sweep's name of the poisson_burst rule with these burst parameters."""
+    return f"poisson_burst (min_isis {min_isis}, p {significance:g}, {min_burst_trials} trials)"
+
+
+def with_rule(units: pd.DataFrame, other_axis: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """The unit table a run with responsiveness rule `rule` would have made: `responsive` is that
+    rule's call, and the units it adds have the axis columns of `other_axis` (other_rules_axis_model
+    over the sessions); a unit it does not call responsive has no axis call."""
+    out = units.copy()
+    out["responsive"] = sel.called(out[f"responsive_{rule}"])
+    if len(other_axis):
+        extra = other_axis.set_index("unit_id")
+        fill = out.unit_id.isin(extra.index).to_numpy()  # units the axis stage did not fit
+        for column in extra.columns.intersection(out.columns):
+            out.loc[fill, column] = out.loc[fill, "unit_id"].map(extra[column]).to_numpy()
+    for column in ("axis_tuned", "axis_tuned_beyond_category"):
+        if column in out:
+            out[column] = sel.called(out[column]) & out.responsive
+    return out
+
+
 def _proportion(k: int, n: int) -> tuple[float, float, float]:
     """k / n with its exact (Clopper-Pearson) 95% interval; NaNs when n is 0."""
     if n == 0:
@@ -99,11 +180,17 @@ def _row(claim: str, spec: dict[str, Any], estimate: float, low: float, high: fl
 
 def sweep(units: pd.DataFrame, imagery_units: pd.DataFrame, imagery_objects: pd.DataFrame, grid: Grid,
           default: Specification, alpha: float, models: Mapping[str, dict],
-          optimizers: tuple[str, ...]) -> pd.DataFrame:
+          optimizers: tuple[str, ...], other_axis: pd.DataFrame, burst_calls: pd.DataFrame | None = None,
+          configured_bursts: tuple[int, float, int] | None = None) -> pd.DataFrame:
     """The headline statistics under every specification of `grid` (COLUMNS; a choice a claim does
     not depend on is left empty). units: the population table; imagery_units: one row per unit of an
     imagery session with every reactivation rule's call; imagery_objects: the per-unit, per-object
-    imagery table (summary schema); models: config `models` (M1, M2 specs)."""
+    imagery table (summary schema); models: config `models` (M1, M2 specs); other_axis: the axis
+    model of the units only another responsiveness rule calls responsive (other_rules_axis_model over
+    the sessions), which the axis-tuned and reactivated fractions under that rule read; burst_calls:
+    the poisson_burst calls under other burst parameters (burst_variant_calls over the sessions),
+    each combination but the configured one (`configured_bursts`: min_isis, significance,
+    min_burst_trials) a further reactivation rule of the reactivated fraction (burst_rule_name)."""
     rows = []
     d = default
     n_vtc = int(sel.vtc(units).sum())
@@ -130,31 +217,40 @@ def sweep(units: pd.DataFrame, imagery_units: pd.DataFrame, imagery_objects: pd.
     in_imagery = units.unit_id.isin(imagery_units.unit_id)
     reactivated_by = {rule: set(imagery_units.unit_id[sel.called(imagery_units[f"reactivated_{rule}"])])
                       for rule in grid.reactivation_rules}
+    if burst_calls is not None and len(burst_calls):
+        for (isis, p, m), calls in burst_calls.groupby(["min_isis", "significance", "min_burst_trials"]):
+            if (int(isis), float(p), int(m)) != configured_bursts:
+                reactivated_by[burst_rule_name(int(isis), float(p), int(m))] = set(calls.unit_id[calls.reactivated])
     axis_choices = [(m, False, None) for m in grid.min_significant]
     axis_choices += [(m, True, rule) for m in grid.min_significant for rule in grid.within_category_rules]
-    for m, beyond, within_rule in axis_choices:
-        tuned = axis_tuned_at(units, m, beyond, within_rule or d.within_category_rule, alpha)
-        choice = dict(min_significant=m, beyond_category=beyond, within_category_rule=within_rule)
-        is_default = m == d.min_significant and beyond == d.beyond_category and (
-            not beyond or within_rule == d.within_category_rule)
-        rows.append(_row("~80% of responsive neurons axis-tuned", choice,
-                         *_proportion(int(tuned.sum()), int(responsive.sum())), int(responsive.sum()), np.nan,
-                         is_default))
-        tuned_ids = set(units.unit_id[tuned & in_imagery])
-        for rule in grid.reactivation_rules:
-            k = len(tuned_ids & reactivated_by[rule])
-            rows.append(_row("~40% of them reactivated during imagery", {**choice, "reactivation_rule": rule},
-                             *_proportion(k, len(tuned_ids)), len(tuned_ids), np.nan,
-                             is_default and rule == d.reactivation_rule))
-        for population in grid.populations:
-            for rule in grid.reactivation_rules if population == "reactivated" else (None,):
-                ids = tuned_ids if rule is None else tuned_ids & reactivated_by[rule]
-                for structure in grid.random_effects:
-                    spec = {**choice, "population": population, "reactivation_rule": rule,
-                            "random_effects": structure}
-                    default_here = is_default and population == d.population and (
-                        rule is None or rule == d.reactivation_rule)
-                    rows += _model_rows(imagery_objects, ids, spec, models, optimizers, default_here)
+    for responsive_rule in grid.responsive_rules:
+        here = with_rule(units, other_axis, responsive_rule)
+        n_responsive = int(sel.responsive(here).sum())
+        for m, beyond, within_rule in axis_choices:
+            tuned = axis_tuned_at(here, m, beyond, within_rule or d.within_category_rule, alpha)
+            choice = dict(responsive_rule=responsive_rule, min_significant=m, beyond_category=beyond,
+                          within_category_rule=within_rule)
+            is_default = responsive_rule == d.responsive_rule and m == d.min_significant and (
+                beyond == d.beyond_category) and (not beyond or within_rule == d.within_category_rule)
+            rows.append(_row("~80% of responsive neurons axis-tuned", choice,
+                             *_proportion(int(tuned.sum()), n_responsive), n_responsive, np.nan, is_default))
+            tuned_ids = set(here.unit_id[tuned & in_imagery])
+            for rule in reactivated_by:
+                k = len(tuned_ids & reactivated_by[rule])
+                rows.append(_row("~40% of them reactivated during imagery", {**choice, "reactivation_rule": rule},
+                                 *_proportion(k, len(tuned_ids)), len(tuned_ids), np.nan,
+                                 is_default and rule == d.reactivation_rule))
+            if responsive_rule != d.responsive_rule:  # the models: under the configured rule only
+                continue
+            for population in grid.populations:
+                for rule in grid.reactivation_rules if population == "reactivated" else (None,):
+                    ids = tuned_ids if rule is None else tuned_ids & reactivated_by[rule]
+                    for structure in grid.random_effects:
+                        spec = {**choice, "population": population, "reactivation_rule": rule,
+                                "random_effects": structure}
+                        default_here = is_default and population == d.population and (
+                            rule is None or rule == d.reactivation_rule)
+                        rows += _model_rows(imagery_objects, ids, spec, models, optimizers, default_here)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -177,40 +273,3 @@ def _model_rows(imagery_objects: pd.DataFrame, unit_ids: set, spec: dict, models
         rows.append(_row(claim, spec, float(coef.estimate), float(coef.ci_low), float(coef.ci_high),
                          data.unit.nunique(), float(p), here))
     return rows
-
-
-def paper_value(claim: str) -> float:
-    """The paper's value of a claim where it is a fraction (NaN otherwise)."""
-    return {"visually responsive VTC neurons": paper.N_RESPONSIVE / paper.N_VTC,
-            "~80% of responsive neurons axis-tuned": paper.N_AXIS_TUNED / paper.N_RESPONSIVE,
-            "~40% of them reactivated during imagery": paper.FUNNEL["reactivated"]
-            / paper.FUNNEL["axis-tuned in imagery sessions"]}.get(claim, np.nan)
-
-
-def specification_curve(table: pd.DataFrame, simulated: bool):
-    """One panel per claim: its estimate under every specification, sorted, with 95% intervals; the
-    default specification in red, the paper's fraction dashed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    claims = list(dict.fromkeys(table.claim))
-    fig, axes = plt.subplots(len(claims), 1, figsize=(9, 1.9 * len(claims)), squeeze=False)
-    for ax, claim in zip(axes[:, 0], claims, strict=True):
-        part = table[(table.claim == claim) & np.isfinite(table.estimate.astype(float))].sort_values("estimate")
-        x = np.arange(len(part))
-        colour = np.where(part.default, "tab:red", "tab:blue")
-        err = np.vstack([part.estimate - part.ci_low, part.ci_high - part.estimate]).astype(float)
-        ax.errorbar(x, part.estimate, yerr=np.where(np.isfinite(err), err, 0), fmt="none", ecolor="0.7", lw=1)
-        ax.scatter(x, part.estimate, c=colour, s=12, zorder=3)
-        if np.isfinite(paper_value(claim)):
-            ax.axhline(paper_value(claim), color="0.3", ls="--", lw=1)
-        if claim in MODEL_CLAIMS or "beats" in claim:
-            ax.axhline(0, color="0.6", lw=0.8)
-        ax.set_title(claim, fontsize=9, loc="left")
-        ax.set_xticks([])
-    axes[-1, 0].set_xlabel("specifications, sorted by estimate (red: this config's)")
-    fig.suptitle(("SIMULATED - " if simulated else "") + "robustness of each claim to the analysis choices")
-    fig.tight_layout()
-    return fig
