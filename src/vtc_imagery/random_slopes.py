@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 # structure -> (patient slope, unit slope) variance free
 STRUCTURES = {"unit": (False, True), "patient": (True, False), "nested": (True, True)}
@@ -40,6 +41,8 @@ class SlopeSums:
     slope_cross: np.ndarray  # (U, k+1) sum of z * [y X] over each unit's rows
     membership: np.ndarray  # (U, P) 1 where the unit belongs to the patient
     n: int  # observations
+    patient_cross: np.ndarray  # (P, k+1, k+1) [y X]'[y X] over each patient's rows
+    patient_n: np.ndarray  # (P,) each patient's rows
 
 
 def slope_sums(outcome: np.ndarray, fixed: np.ndarray, slope: np.ndarray, unit: np.ndarray,
@@ -51,9 +54,32 @@ def slope_sums(outcome: np.ndarray, fixed: np.ndarray, slope: np.ndarray, unit: 
     slope_ss = np.bincount(unit, slope * slope, minlength=n_units)
     slope_cross = np.zeros((n_units, m.shape[1]))
     np.add.at(slope_cross, unit, slope[:, None] * m)
-    membership = np.zeros((n_units, int(patient_of_unit.max()) + 1))
+    n_patients = int(patient_of_unit.max()) + 1
+    membership = np.zeros((n_units, n_patients))
     membership[np.arange(n_units), patient_of_unit] = 1.0
-    return SlopeSums(m.T @ m, slope_ss, slope_cross, membership, len(m))
+    patient = patient_of_unit[unit]
+    patient_cross = np.zeros((n_patients, m.shape[1], m.shape[1]))
+    np.add.at(patient_cross, patient, m[:, :, None] * m[:, None, :])
+    return SlopeSums(m.T @ m, slope_ss, slope_cross, membership, len(m), patient_cross,
+                     np.bincount(patient, minlength=n_patients))
+
+
+def two_stage_test(sums: SlopeSums, column: int) -> tuple[float, float, int, float, float]:
+    """The summary-statistics test of fixed effect `column`: each patient's own least-squares fit
+    (no intercept, as the data are centred within unit), then a one-sample t over the patients'
+    estimates on (patients - 1) df. A patient whose fit is not determined (fewer rows than effects,
+    or a singular design) is left out. Returns (p, t, df, mean, standard error); p NaN with fewer
+    than two patients."""
+    xx, xy = sums.patient_cross[:, 1:, 1:], sums.patient_cross[:, 1:, 0]
+    k = xx.shape[1]
+    ok = (sums.patient_n > k) & (np.linalg.cond(xx) < 1e10)
+    if ok.sum() < 2:
+        return float("nan"), float("nan"), 0, float("nan"), float("nan")
+    estimates = np.linalg.solve(xx[ok], xy[ok][..., None])[:, column, 0]
+    df = int(ok.sum()) - 1
+    mean, se = float(estimates.mean()), float(estimates.std(ddof=1) / np.sqrt(ok.sum()))
+    t = mean / se if se > 0 else float("inf") * np.sign(mean) if mean else 0.0
+    return float(2 * stats.t.sf(abs(t), df)), float(t), df, mean, se
 
 
 def profile_likelihood(sums: SlopeSums, ratios: np.ndarray, keep: np.ndarray, reml: bool):
