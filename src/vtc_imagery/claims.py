@@ -281,6 +281,11 @@ def _orthogonal(claim: str, term: pd.Series, preferred: float) -> dict:
                     "no equivalence margin: the preferred effect or the term's SE is missing")
     t90 = stats.t.ppf(0.95, df) if np.isfinite(df) else stats.norm.ppf(0.95)
     low90, high90 = estimate - t90 * se, estimate + t90 * se
+    low95, high95 = (float(term.get(c, np.nan)) for c in ("ci_low", "ci_high"))
+    if np.isfinite(low95) and np.isfinite(high95):  # the table's 95% interval may span the two-stage test's too
+        shrink = t90 / (stats.t.ppf(0.975, df) if np.isfinite(df) else stats.norm.ppf(0.975))
+        low90 = min(low90, estimate - shrink * (estimate - low95))
+        high90 = max(high90, estimate + shrink * (high95 - estimate))
     verdict = (NOT_REPRODUCED if p < LEVEL and estimate > 0
                else REPRODUCED if -margin <= low90 and high90 <= margin else INCONCLUSIVE)
     return _row(claim, "yes", estimate, term.get("ci_low", np.nan), term.get("ci_high", np.nan), np.nan,
