@@ -275,24 +275,30 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     return ci.low, ci.high
 
 
-def _null_designs(rng, n: int, patients: int = 6, sd_patient: float = 0.5):
-    """`n` null M1 designs (no planted mean effect; slopes N(0, sd_patient) by patient), built with
-    numpy rather than pandas so that hundreds fit in seconds."""
+def _m1_design(raw: np.ndarray, unit: np.ndarray, unit_patient: np.ndarray, slope: int = 0, test: int = 0):
+    """The M1 design of raw (imagery, preferred, orthogonal) columns (n, 3), z-scored within unit as
+    imagery_objects does, with numpy rather than pandas so that hundreds fit in seconds; `slope` and
+    `test`: the fixed effect (0 preferred, 1 orthogonal) with the random slopes and the one tested."""
     from vtc_imagery import random_slopes as rs
     from vtc_imagery.models import SlopeDesign
 
+    count = np.bincount(unit)[:, None]
+    mean = np.stack([np.bincount(unit, c) for c in raw.T], 1) / count
+    sd = np.sqrt(np.stack([np.bincount(unit, c) for c in ((raw - mean[unit]) ** 2).T], 1) / (count - 1))
+    z = (raw - mean[unit]) / sd[unit]  # imagery_z, preferred_z, orthogonal_z
+    return SlopeDesign(rs.slope_sums(z[:, 0], z[:, 1:], z[:, 1 + slope], unit, unit_patient),
+                       ["preferred_z", "orthogonal_z"], test, len(unit_patient), int(unit_patient.max()) + 1)
+
+
+def _null_designs(rng, n: int, patients: int = 6, sd_patient: float = 0.5):
+    """`n` null M1 designs (no planted mean effect; slopes N(0, sd_patient) by patient)."""
     for _ in range(n):
         n_units = rng.integers(3, 11, patients)
         unit_patient = np.repeat(np.arange(patients), n_units)
         unit = np.repeat(np.arange(len(unit_patient)), rng.integers(6, 9, len(unit_patient)))
         pref, orth, noise = rng.normal(size=(3, len(unit)))
         raw = np.stack([rng.normal(0, sd_patient, patients)[unit_patient[unit]] * pref + noise, pref, orth], 1)
-        count = np.bincount(unit)[:, None]
-        mean = np.stack([np.bincount(unit, c) for c in raw.T], 1) / count
-        sd = np.sqrt(np.stack([np.bincount(unit, c) for c in ((raw - mean[unit]) ** 2).T], 1) / (count - 1))
-        z = (raw - mean[unit]) / sd[unit]  # imagery_z, preferred_z, orthogonal_z
-        yield SlopeDesign(rs.slope_sums(z[:, 0], z[:, 1:], z[:, 1], unit, unit_patient),
-                          ["preferred_z", "orthogonal_z"], 0, len(unit_patient), patients)
+        yield _m1_design(raw, unit, unit_patient)
 
 
 def test_with_the_effect_varying_by_patient_the_patient_level_test_holds_its_level_and_the_unit_one_does_not():
@@ -313,9 +319,6 @@ def _shared_object_designs(rng, n: int, patients: int = 6, objects: int = 8):
     imagery (a state the session's units share): the orthogonal slope then varies by patient.
     Yields (design with the orthogonal slope random, design with the preferred slope random), both
     testing the orthogonal term."""
-    from vtc_imagery import random_slopes as rs
-    from vtc_imagery.models import SlopeDesign
-
     for _ in range(n):
         unit_patient = np.repeat(np.arange(patients), rng.integers(3, 11, patients))
         unit = np.repeat(np.arange(len(unit_patient)), objects)
@@ -323,11 +326,7 @@ def _shared_object_designs(rng, n: int, patients: int = 6, objects: int = 8):
         orth = rng.normal(size=patients * objects)[item] + rng.normal(0, 0.3, len(unit))
         pref = rng.normal(size=len(unit))
         raw = np.stack([rng.normal(0, 0.7, patients * objects)[item] + rng.normal(size=len(unit)), pref, orth], 1)
-        mean = np.stack([np.bincount(unit, c) for c in raw.T], 1) / objects
-        sd = np.sqrt(np.stack([np.bincount(unit, c) for c in ((raw - mean[unit]) ** 2).T], 1) / (objects - 1))
-        z = (raw - mean[unit]) / sd[unit]  # imagery_z, preferred_z, orthogonal_z
-        yield tuple(SlopeDesign(rs.slope_sums(z[:, 0], z[:, 1:], z[:, 1 + s], unit, unit_patient),
-                                ["preferred_z", "orthogonal_z"], 1, len(unit_patient), patients) for s in (1, 0))
+        yield _m1_design(raw, unit, unit_patient, slope=1, test=1), _m1_design(raw, unit, unit_patient, test=1)
 
 
 def test_a_term_shared_by_a_patients_units_holds_its_level_only_with_its_own_random_slope():
@@ -359,22 +358,15 @@ def test_every_other_term_of_a_random_slope_model_comes_from_the_fit_with_its_ow
 
 
 def _unequal_patient_designs(rng, n: int, units_per_patient=(2, 2, 2, 40), sd_patient: float = 0.3):
-    """`n` null M1 designs of four very unequal patients (slopes N(0, sd_patient) by patient, 8
-    objects per unit), where REML often puts the patient variance at 0."""
-    from vtc_imagery import random_slopes as rs
-    from vtc_imagery.models import SlopeDesign
-
+    """`n` null M1 designs of very unequal patients (slopes N(0, sd_patient) by patient, 8 objects per
+    unit), where REML often puts the patient variance at 0."""
     sizes = np.array(units_per_patient)
     unit_patient = np.repeat(np.arange(len(sizes)), sizes)
     unit = np.repeat(np.arange(len(unit_patient)), 8)
     for _ in range(n):
         pref, orth, noise = rng.normal(size=(3, len(unit)))
         raw = np.stack([rng.normal(0, sd_patient, len(sizes))[unit_patient[unit]] * pref + noise, pref, orth], 1)
-        mean = np.stack([np.bincount(unit, c) for c in raw.T], 1) / 8
-        sd = np.sqrt(np.stack([np.bincount(unit, c) for c in ((raw - mean[unit]) ** 2).T], 1) / 7)
-        z = (raw - mean[unit]) / sd[unit]
-        yield SlopeDesign(rs.slope_sums(z[:, 0], z[:, 1:], z[:, 1], unit, unit_patient),
-                          ["preferred_z", "orthogonal_z"], 0, len(unit_patient), len(sizes))
+        yield _m1_design(raw, unit, unit_patient)
 
 
 def test_with_few_very_unequal_patients_the_test_holds_its_level_through_the_patients_own_slopes():
