@@ -146,14 +146,33 @@ def test_the_authors_null_shuffles_labels_over_all_trials():
 def test_the_decoder_weighs_objects_equally_whatever_their_number_of_training_cues():
     # Holding out a recall trial leaves its two objects half the training cues of the others; the
     # authors' SVM had a uniform prior over objects, so more cues must not make an object more likely.
-    from vtc_imagery.imagery_decoding import linear_svm
+    from vtc_imagery.imagery_decoding import fit_linear_svm
 
     rng = np.random.default_rng(6)
     majority = []
     for _ in range(20):
         cues, labels = rng.normal(size=(40, 5)), np.r_[np.zeros(30), np.ones(10)]
-        majority.append(np.mean(linear_svm(DECODING).fit(cues, labels).predict(rng.normal(size=(200, 5))) == 0))
+        majority.append(np.mean(fit_linear_svm(cues, labels, DECODING).predict(rng.normal(size=(200, 5))) == 0))
     assert abs(np.mean(majority) - 0.5) < 0.15
+
+
+@pytest.mark.parametrize("n_trials, n_units, n_objects", [(48, 6, 8), (40, 5, 2), (12, 30, 4)],
+                         ids=["primal", "two objects", "dual (units outnumber trials)"])
+def test_the_decoders_svm_is_scikit_learns_linear_svc_with_balanced_objects(n_trials, n_units, n_objects):
+    from sklearn.svm import LinearSVC
+
+    from vtc_imagery.imagery_decoding import fit_linear_svm
+
+    rng = np.random.default_rng(n_trials)
+    labels = rng.permutation(np.arange(n_trials) % n_objects) + 3
+    rates = rng.normal(size=(n_trials, n_units)) + labels[:, None] * rng.normal(size=n_units)
+    ours = fit_linear_svm(rates, labels, DECODING)
+    theirs = LinearSVC(C=DECODING.svm_c, max_iter=DECODING.svm_max_iter, class_weight="balanced",
+                       random_state=0).fit(rates, labels)
+    new = rng.normal(size=(200, n_units)) * 3
+    np.testing.assert_array_equal(ours.coef, theirs.coef_)
+    np.testing.assert_array_equal(ours.intercept, theirs.intercept_)
+    np.testing.assert_array_equal(ours.predict(new), theirs.predict(new))
 
 
 def test_the_permutation_p_value_counts_the_observed_as_one_of_the_permutations():

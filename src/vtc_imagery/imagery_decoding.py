@@ -50,13 +50,63 @@ class ImageryDecodingParams(StageParams):
             raise ValueError(f"unknown decoding_null {self.decoding_null!r}; expected one of {NULLS}")
 
 
-def linear_svm(params: ImageryDecodingParams):
-    """The linear SVM every imagined-object decoder uses (scikit-learn LinearSVC, one vs rest), with
-    objects weighted equally as the authors' uniform prior did: leaving out a recall trial leaves its
-    two objects half the training cues of the others, which an unweighted SVM would hold against them."""
-    from sklearn.svm import LinearSVC
+# LinearSVC's defaults the decoders keep: squared hinge loss, L2 penalty, one vs rest, an intercept
+# penalised as a feature of value 1, tolerance 1e-4.
+_SVM_TOL = 1e-4
+_SVM_INTERCEPT_SCALING = 1.0
+# The seed of liblinear's dual coordinate descent (used when units outnumber trials). LinearSVC's
+# default (random_state=None) draws it from numpy's global generator, which no seed controls, so the
+# same session could decode differently in two runs; this is the seed random_state=0 gives.
+_SVM_SEED = int(np.random.RandomState(0).randint(np.iinfo("i").max))
 
-    return LinearSVC(C=params.svm_c, max_iter=params.svm_max_iter, class_weight="balanced")
+
+@dataclass(frozen=True)
+class LinearSVM:
+    """A fitted one-vs-rest linear SVM: `classes` (n_classes,), sorted; `coef` (1 or n_classes,
+    n_units); `intercept` (1 or n_classes,) (one row when there are two classes)."""
+
+    classes: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    def predict(self, rates: np.ndarray) -> np.ndarray:
+        """The predicted class of each row of `rates` (n_trials, n_units)."""
+        scores = rates @ self.coef.T + self.intercept
+        if scores.shape[1] == 1:
+            return self.classes[(scores[:, 0] > 0).astype(np.intp)]
+        return self.classes[scores.argmax(axis=1)]
+
+
+def fit_linear_svm(rates: np.ndarray, labels: np.ndarray, params: ImageryDecodingParams) -> LinearSVM:
+    """The linear SVM every imagined-object decoder uses: scikit-learn's LinearSVC (squared hinge,
+    L2, one vs rest; liblinear's primal solver, or its dual one when units outnumber trials), with
+    objects weighted equally as the authors' uniform prior did: leaving out a recall trial leaves its
+    two objects half the training cues of the others, which an unweighted SVM would hold against them.
+    `rates` (n_trials, n_units), `labels` (n_trials,), at least two distinct.
+
+    liblinear is called as LinearSVC.fit calls it, without its input checks: they were five sixths of
+    each of the permutation tests' thousands of small fits. The coefficients are LinearSVC's with
+    random_state=0 (tests/test_imagery_decoding.py); with its default random_state=None the dual
+    solver's seed would come from numpy's unseeded global generator.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import _liblinear
+
+    classes, y_index = np.unique(labels, return_inverse=True)
+    counts = np.bincount(y_index).astype(np.float64)
+    class_weight = counts.sum() / (len(classes) * counts)  # class_weight="balanced"
+    x = np.ascontiguousarray(rates, dtype=np.float64)
+    _liblinear.set_verbosity_wrap(0)  # liblinear prints its iterations unless told not to
+    dual = x.shape[0] < x.shape[1]  # LinearSVC's dual="auto"
+    raw, n_iter = _liblinear.train_wrap(x, y_index.astype(np.float64), False, 1 if dual else 2, _SVM_TOL,
+                                        _SVM_INTERCEPT_SCALING, params.svm_c, class_weight, params.svm_max_iter,
+                                        _SVM_SEED, 0.1, np.ones(len(x)))
+    if max(n_iter) >= params.svm_max_iter:
+        warnings.warn("Liblinear failed to converge, increase the number of iterations.", ConvergenceWarning,
+                      stacklevel=2)
+    return LinearSVM(classes, raw[:, :-1], _SVM_INTERCEPT_SCALING * raw[:, -1])
 
 
 def pairing_folds(pairings: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -80,25 +130,20 @@ def cross_validated_accuracy(rates: np.ndarray, labels: np.ndarray, folds: list[
     """Fraction of the test trials of all `folds` whose object the linear SVM predicts, trained on
     the fold's training trials with units z-scored over them (SD with ddof 0; a constant unit is
     only centred). `rates` (n_trials, n_units), finite."""
-    import sklearn
-
     if not np.isfinite(rates).all():
         raise InputDataError("imagery decoding: the cued trials' rates are not all finite")
     correct = tested = 0
-    # The permutation tests fit thousands of small SVMs: scikit-learn's checks of finite input (done
-    # above, once) and of the schema-validated parameters cost a sixth of each fit; the fits are the same.
-    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        for train, test in folds:
-            seen = np.unique(labels[train])
-            if len(seen) == 1:  # nothing to tell apart: every test trial is called the one trained object
-                predicted = np.full(len(test), seen[0])
-            else:
-                mean, sd = rates[train].mean(axis=0), rates[train].std(axis=0)
-                sd = np.where(sd > 0, sd, 1.0)
-                model = linear_svm(params).fit((rates[train] - mean) / sd, labels[train])
-                predicted = model.predict((rates[test] - mean) / sd)
-            correct += int(np.count_nonzero(predicted == labels[test]))
-            tested += len(test)
+    for train, test in folds:
+        seen = np.unique(labels[train])
+        if len(seen) == 1:  # nothing to tell apart: every test trial is called the one trained object
+            predicted = np.full(len(test), seen[0])
+        else:
+            mean, sd = rates[train].mean(axis=0), rates[train].std(axis=0)
+            sd = np.where(sd > 0, sd, 1.0)
+            model = fit_linear_svm((rates[train] - mean) / sd, labels[train], params)
+            predicted = model.predict((rates[test] - mean) / sd)
+        correct += int(np.count_nonzero(predicted == labels[test]))
+        tested += len(test)
     return correct / tested
 
 
@@ -202,7 +247,7 @@ def viewing_decoder_predictions(view_rates: np.ndarray, view_labels: np.ndarray,
         sd = x.std(axis=0, ddof=1)
         return (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
 
-    return linear_svm(params).fit(z(view_rates), view_labels).predict(z(imagery_rates))
+    return fit_linear_svm(z(view_rates), view_labels, params).predict(z(imagery_rates))
 
 
 def decode_across_conditions(view_rates: np.ndarray, view_labels: np.ndarray, imagery_rates: np.ndarray,
