@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -75,29 +78,61 @@ def assert_same_tables(first: dict[str, pd.DataFrame], second: dict[str, pd.Data
                 assert first[name][column].equals(table[column]), f"{name}: {column}"
 
 
+class _BackgroundRun:
+    """The ci workflow run once, locally, in a thread started as soon as the tests are collected, so
+    that its minutes overlap the single-core tests; run_dir joins it."""
+
+    def __init__(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="vtc-run-"))
+        self.run: Future = ThreadPoolExecutor(1).submit(snakemake, self.workdir)
+
+    def stop(self) -> None:
+        self.run.cancel() or self.run.exception()  # a run still going ends with its snakemake
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_ci_run: _BackgroundRun | None = None
+
+
 @pytest.fixture(scope="session")
-def run_dir(tmp_path_factory) -> Path:
+def run_dir() -> Path:
     """The ci workflow run once, locally, for every test that reads its outputs."""
-    workdir = tmp_path_factory.mktemp("run")
-    snakemake(workdir)
-    return workdir
+    global _ci_run
+    if _ci_run is None:  # a session that did not collect it at the start (e.g. -k)
+        _ci_run = _BackgroundRun()
+    _ci_run.run.result()
+    return _ci_run.workdir
+
+
+def _uses_run_dir(item) -> bool:
+    return "run_dir" in getattr(item, "fixturenames", ())
 
 
 @pytest.hookimpl(trylast=True)  # after -m and -k have deselected
 def pytest_collection_modifyitems(config, items):
-    """The SLURM tests last: their run starts in the background at once and is joined only there."""
-    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
+    """The tests that read the background ci run next to last, so that it has had the others' time to
+    finish; the SLURM tests last: their run starts in the background at once and is joined only there."""
+    items.sort(key=lambda item: (item.get_closest_marker("slurm") is not None, _uses_run_dir(item)))
 
 
 def pytest_collection_finish(session):
+    global _ci_run
+    if session.config.option.collectonly:
+        return
+    if any(_uses_run_dir(item) for item in session.items):
+        _ci_run = _BackgroundRun()
     slurm = [item for item in session.items if item.get_closest_marker("slurm")]
-    if slurm and not session.config.option.collectonly:
+    if slurm:
         slurm[0].module.launch()
 
 
 def pytest_sessionfinish(session):
-    """Stop the background SLURM cluster even when its tests never ran (an interrupted session)."""
+    """Stop the background runs even when their tests never ran (an interrupted session)."""
+    global _ci_run
     for item in session.items:
         if item.get_closest_marker("slurm"):
             item.module.stop()
             break
+    if _ci_run is not None:
+        _ci_run.stop()
+        _ci_run = None
