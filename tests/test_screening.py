@@ -13,6 +13,7 @@ from scipy import stats
 from vtc_imagery.calibration import exact_interval
 from vtc_imagery.config import load_schema, validate_config
 from vtc_imagery.screening import (
+    RASTER_WINDOW_MS,
     ScreeningParams,
     binary_raster,
     category_anova,
@@ -76,6 +77,36 @@ def test_a_category_response_passes_the_threshold_whatever_the_label_order():
     times, labels = _responsive_trials(np.random.default_rng(1), categories=("text", "faces"))
     passes, floor_ok, top = passes_category_threshold(binary_raster(times), labels, 100.0, 266.6, SCREENING)
     assert passes and floor_ok and top == "faces"
+
+
+def _authors_category_threshold(raster, categories, latency_ms, duration_ms, params):
+    """The authors' order: smooth every trial's raster, then average each category's trials."""
+    psth = moving_average(raster, params.smoothing_ms) * 1000.0
+    onset = 170
+    b0, b1 = onset + int(params.baseline_ms[0]), onset + int(params.baseline_ms[1])
+    w0 = onset + int(np.floor(latency_ms))
+    w1 = min(w0 + int(np.ceil(duration_ms)), raster.shape[1])
+    peaks, troughs, base = {}, {}, {}
+    for name in np.unique(categories):
+        mean_psth = psth[categories == name].mean(axis=0)
+        base[name] = (mean_psth[b0:b1].mean(), mean_psth[b0:b1].std(ddof=1))
+        peaks[name], troughs[name] = mean_psth[w0:w1].max(), mean_psth[w0:w1].min()
+    top, bottom = max(peaks, key=peaks.get), min(troughs, key=troughs.get)
+    passes = (peaks[top] > base[top][0] + params.threshold_sd * base[top][1]
+              or troughs[bottom] < base[bottom][0] - params.threshold_sd * base[bottom][1])
+    return bool(passes), bool(psth[:, w0:w1].mean() >= params.rate_floor_hz), str(top)
+
+
+@pytest.mark.parametrize("response_hz", [0.0, 8.0, 15.0, 30.0, 60.0])
+def test_the_category_threshold_smooths_category_sums_as_the_authors_smoothed_each_trial(response_hz):
+    # The smoothing is linear: one smoothing per category gives the authors' per-trial one's calls.
+    assert RASTER_WINDOW_MS[0] == -170
+    for seed in range(8):
+        times, labels = _responsive_trials(np.random.default_rng(seed), n_per_cat=25, response_hz=response_hz,
+                                           categories=("faces", "text", "animals"))
+        raster = binary_raster(times)
+        assert passes_category_threshold(raster, labels, 110.0, 266.6, SCREENING) == \
+            _authors_category_threshold(raster, labels, 110.0, 266.6, SCREENING)
 
 
 def test_a_silent_unit_is_below_the_rate_floor():
