@@ -89,7 +89,8 @@ def results_targets():
         *expand(
             "results/sessions/{session}/{table}.parquet", session=SESSION_ORDER, table=["units", "trials", "spikes"]
         ),
-        *expand(rules.qc_session.output.html, session=SESSION_ORDER),
+        rules.qc.output.html,
+        *rules.qc.output.pages,
         rules.summary.output.html,
     ]
     if not OBJECT_SPACE:

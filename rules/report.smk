@@ -3,7 +3,7 @@
 
 
 localrules:
-    qc_session,
+    qc,
     summary,
     figure,
     claims,
@@ -34,40 +34,41 @@ rule claims:
         "../scripts/claims.py"
 
 
-rule qc_session:
-    """Per-session QC notebook: unit counts by area, rate and ISI distributions, example rasters."""
+rule qc:
+    """Quality control of the cohort in one job: every session's QC page (units by area, rate and ISI
+    distributions, example rasters), drawn in one process, and the cohort's QC notebook."""
     input:
-        notebook=NOTEBOOKS / "qc_session.ipynb",
-        units=rules.nwb_to_tables.output.units,
-        trials=rules.nwb_to_tables.output.trials,
-        spikes=rules.nwb_to_tables.output.spikes,
+        notebook=NOTEBOOKS / "qc.ipynb",
+        units=expand(rules.nwb_to_tables.output.units, session=SESSION_ORDER),
+        trials=expand(rules.nwb_to_tables.output.trials, session=SESSION_ORDER),
+        spikes=expand(rules.nwb_to_tables.output.spikes, session=SESSION_ORDER),
     output:
-        ipynb="results/qc/{session}.ipynb",
-        html=report(
-            "results/qc/{session}.html",
-            caption="../report/qc_session.rst",
-            category="Quality control",
-            labels={"session": "{session}"},
-        ),
+        ipynb="results/qc/cohort.ipynb",
+        html=report("results/qc/cohort.html", caption="../report/qc.rst", category="Quality control"),
+        pages=[
+            report(
+                f"results/qc/{session}.html",
+                caption="../report/qc_session.rst",
+                category="Quality control",
+                labels={"session": session},
+            )
+            for session in SESSION_ORDER
+        ],
     log:
-        stdout="logs/qc_session/{session}.log",
-        notebook="logs/qc_session/{session}.ipynb",
+        stdout="logs/qc.log",
+        notebook="logs/qc.ipynb",
     conda:
         "../envs/report.yaml"
     resources:
         mem_mb=mem_mb(2000, 5),
-        runtime=runtime(15),
+        runtime=runtime(30),
     params:
-        notebook=lambda wc, input: dict(
-            session=wc.session,
-            units=input.units,
-            trials=input.trials,
-            spikes=input.spikes,
-            example_units=config["qc"]["example_units"],
-        ),
+        sessions=SESSION_ORDER,
+        example_units=config["qc"]["example_units"],
+        isi_threshold_ms=config["qc"]["isi_threshold_ms"],
         simulated=SIMULATED,
     script:
-        "../scripts/run_notebook.py"
+        "../scripts/qc.py"
 
 
 rule summary:

@@ -193,3 +193,34 @@ def test_a_neuron_without_encoding_rates_or_with_fewer_than_3_objects_has_no_cor
     per_neuron, summary = qc.imagery_correlations(table)
     assert per_neuron.r_viewing.notna().tolist() == [True, False] and per_neuron.r_encoding.isna().all()
     assert summary.set_index("comparison").loc["imagery vs encoding", "n_neurons"] == 0
+
+
+def _page_tables(tables):
+    units, trials, spikes = tables
+    return units.assign(unit_id=["s_unit-000", "s_unit-001", "s_unit-002"], mean_rate_hz=[2.0, 5.0, 0.5],
+                        isi_violation_fraction=[0.0, 0.01, 0.02]), trials, spikes
+
+
+def test_a_session_page_is_one_self_contained_html_with_its_tables_and_figures(tables):
+    from vtc_imagery.qc_pages import session_page
+
+    page = session_page("sub-1_ses-1", *_page_tables(tables), n_examples=2, isi_threshold_ms=3.0, simulated=True)
+    assert page.startswith("<!doctype html>") and page.count("<img ") == 2
+    assert page.count("data:image/png;base64,") == 2 and "src=\"http" not in page  # figures inline
+    assert "SIMULATED DATA" in page and "amygdala" in page and "screening" in page and "3 ms" in page
+
+
+def test_a_page_of_recorded_data_has_no_simulated_banner(tables):
+    from vtc_imagery.qc_pages import session_page
+
+    assert "SIMULATED" not in session_page("s", *_page_tables(tables), 2, 3.0, simulated=False)
+
+
+def test_the_cohort_overview_counts_one_sessions_units_trials_and_spikes(tables):
+    from vtc_imagery.qc_pages import session_summary
+
+    units, trials, spikes = _page_tables(tables)
+    row = session_summary("s", units, trials, len(spikes))
+    counts = (row["units"], row["vtc_units"], row["trials"], row["screening_trials"], row["imagery_cues"])
+    assert counts == (3, 2, 3, 2, 1)
+    assert row["trial_aligned_spikes"] == 7 and row["median_rate_hz"] == 2.0 and row["median_short_isi_pct"] == 1.0

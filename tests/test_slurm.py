@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slurm
 SCRIPT = REPO / "tests/slurm/local_cluster.sh"
 LOCAL_RULES = {"recorded_units", "population", "selection_funnel", "model_comparison", "closed_loop",
                "validate_perception", "imagery_population", "validate_imagery", "validate_funnel",
-               "calibration", "qc_session", "summary",
+               "calibration", "qc", "summary",
                "figure"}
 
 
