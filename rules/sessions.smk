@@ -74,7 +74,9 @@ rule axis_model:
     retries: 1
     conda:
         "../envs/stats.yaml"
-    threads: 2
+    # One core: with two, its second worker idled most of each job (7.5 s of CPU in 6.4 s at paper scale)
+    # and a one-core job elsewhere left a core empty while it waited for two. The cluster profile sets more.
+    threads: 1
     resources:
         mem_mb=mem_mb(2000),
         runtime=runtime(30),
