@@ -17,15 +17,15 @@ import pandas as pd
 
 from . import qc
 from . import selection as sel
+from .report import PAGE_STYLE
 
 RASTER_WINDOW_S = (-0.2, 0.55)
 RASTER_TRIALS = 300  # rasters show the first trials; the PSTH averages all of them
 PSTH_BIN_S = 0.02
+QC_DPI = 80
 SIMULATED_BANNER = "SIMULATED DATA (virtual cohort), not recordings from patients."
 
-_STYLE = ("body{font-family:sans-serif;font-size:13px;max-width:1100px} table{border-collapse:collapse;"
-          "margin:4px 0 12px} th,td{border:1px solid #ccc;padding:2px 6px;text-align:right} th{background:#eee}"
-          " .banner{font-weight:bold;color:#a00}")
+
 
 
 def session_summary(session: str, units: pd.DataFrame, trials: pd.DataFrame, n_spikes: int) -> dict:
@@ -42,10 +42,14 @@ def _png(fig) -> str:
     """The figure as an <img> with its PNG inline; the figure is closed."""
     import matplotlib.pyplot as plt
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
+    from PIL import Image
+
+    buffer, small = io.BytesIO(), io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=QC_DPI)
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    # a 32-colour palette keeps these line and dot plots legible at a third of the bytes
+    Image.open(buffer).convert("RGB").quantize(colors=32).save(small, format="PNG", optimize=True)
+    data = base64.b64encode(small.getvalue()).decode("ascii")
     return f'<img alt="{html.escape(fig.get_label() or "figure")}" src="data:image/png;base64,{data}">'
 
 
@@ -126,4 +130,4 @@ def session_page(session: str, units: pd.DataFrame, trials: pd.DataFrame, spikes
          + _png(figures[1])) if figures[1] is not None else "<p>No unit to show.</p>",
     ]
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>QC {html.escape(session)}</title>"
-            f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>")
+            f"<style>{PAGE_STYLE}</style></head><body>{''.join(parts)}</body></html>")

@@ -12,6 +12,11 @@ import pandas as pd
 
 from .io import atomic_path
 
+# The style of every HTML page the workflow writes for the report (tables, notebooks, QC pages).
+PAGE_STYLE = ("body{font-family:sans-serif;font-size:13px;max-width:1100px} table{border-collapse:collapse;"
+              "margin:4px 0 12px} th,td{border:1px solid #ccc;padding:2px 6px;text-align:right} th{background:#eee}"
+              " img{max-width:100%} .banner{font-weight:bold;color:#a00}")
+
 
 def execute_notebook(template: str | Path, executed: str | Path, ipynb: str | Path, html: str | Path,
                      parameters: dict[str, Any]) -> None:
@@ -26,9 +31,14 @@ def execute_notebook(template: str | Path, executed: str | Path, ipynb: str | Pa
                                cwd=".", progress_bar=False, log_output=True)
     with atomic_path(ipynb) as tmp:
         shutil.copyfile(executed, tmp)
-    body, _ = HTMLExporter(exclude_input=True).from_notebook_node(nbformat.read(str(executed), as_version=4))
+    # nbconvert's "basic" template with a few lines of style: its default (lab) template embeds about
+    # 280 kB of CSS in every page, which was a fifth of the report at paper scale.
+    body, _ = HTMLExporter(exclude_input=True, template_name="basic").from_notebook_node(
+        nbformat.read(str(executed), as_version=4))
+    title = Path(str(template)).stem
     with atomic_path(html) as tmp:
-        tmp.write_text(body, encoding="utf-8")
+        tmp.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+                       f"<style>{PAGE_STYLE}</style></head><body>{body}</body></html>", encoding="utf-8")
 
 
 def table_html(table: pd.DataFrame, title: str) -> str:
@@ -50,8 +60,7 @@ def table_html(table: pd.DataFrame, title: str) -> str:
                    for r in shown.itertuples(index=False))
     banner = ("<p><b>SIMULATED</b>: computed on the virtual cohort, not on recordings from patients.</p>"
               if simulated else "")
-    style = ("body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse} "
-             "th,td{border:1px solid #ccc;padding:2px 6px;text-align:right} th{background:#eee}")
+    style = PAGE_STYLE
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body><h3>{html.escape(title)}</h3>{banner}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></body></html>")
