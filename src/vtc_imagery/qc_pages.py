@@ -41,7 +41,6 @@ def session_summary(session: str, units: pd.DataFrame, trials: pd.DataFrame, n_s
 def _png(fig) -> str:
     """The figure as an <img> with its PNG inline; the figure is closed."""
     import matplotlib.pyplot as plt
-
     from PIL import Image
 
     buffer, small = io.BytesIO(), io.BytesIO()
