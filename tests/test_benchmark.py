@@ -14,7 +14,9 @@ spec.loader.exec_module(benchmark)
 
 
 def test_the_shuffle_benchmark_sets_each_implementation_against_the_fp64_gemm_floor():
-    table = benchmark.shuffle_test_table(n_units=2, n_repeats=1, n_shuffles=50, loop_shuffles=20).set_index(
+    # 1,000 shuffles a unit: at a few dozen the batched test's fixed cost per session (drawing the shared
+    # permutations, the float64 recheck) outweighs the loop's, and the comparison says nothing
+    table = benchmark.shuffle_test_table(n_units=2, n_repeats=2, n_shuffles=500, loop_shuffles=50).set_index(
         "implementation")
     assert table.times_fp64_floor["GEMM floor, fp64 (same flops)"] == 1.0
     assert (table.seconds_per_unit > 0).all() and len(table) == 5
