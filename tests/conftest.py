@@ -110,9 +110,12 @@ def _uses_run_dir(item) -> bool:
 
 @pytest.hookimpl(trylast=True)  # after -m and -k have deselected
 def pytest_collection_modifyitems(config, items):
-    """The tests that read the background ci run next to last, so that it has had the others' time to
-    finish; the SLURM tests last: their run starts in the background at once and is joined only there."""
-    items.sort(key=lambda item: (item.get_closest_marker("slurm") is not None, _uses_run_dir(item)))
+    """The calibration module's tests (their fixtures keep both cores busy) after the single-core tests,
+    which then share the machine with the background ci and SLURM runs instead of waiting behind them;
+    then the tests that read the background ci run, so that it has had the others' time to finish; the
+    SLURM tests last: their run starts in the background at once and is joined only there."""
+    items.sort(key=lambda item: (item.get_closest_marker("slurm") is not None, _uses_run_dir(item),
+                                 item.module.__name__ == "test_calibration"))
 
 
 def pytest_collection_finish(session):
