@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.spatial.distance import cdist
+
+from .lazy import stats
 
 
 def scale_features(features: np.ndarray) -> np.ndarray:
@@ -187,6 +187,8 @@ class ExemplarDesign:
 
 def exemplar_design(scaled: np.ndarray, degree: int) -> ExemplarDesign:
     """Distances between the images (scaled by the largest), each candidate's polynomial design and its QR."""
+    from scipy.spatial.distance import cdist  # on first use: a second of every snakemake call's start-up
+
     dist = cdist(scaled, scaled)  # (exemplar e, image i)
     dist = dist / dist.max()
     design = np.stack([dist**p for p in range(degree + 1)], axis=-1)  # (e, i, degree+1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import pdtrc
 
 from .params import StageParams
 from .spiketrains import TrialSpikes
@@ -46,6 +45,8 @@ class Burst:
 
 def surprise(n_isis: np.ndarray, duration_ms: np.ndarray, rate: float) -> np.ndarray:
     """-ln P(N > n) for N ~ Poisson(rate * duration): the surprise of n ISIs in that duration."""
+    from scipy.special import pdtrc  # here, not at the top: the Snakefile imports this module's callers
+
     return -np.log(np.maximum(pdtrc(n_isis, rate * duration_ms), _TINY))
 
 

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import paper
 from .intervals import exact_interval
 from .io import unavailable_reason
+from .lazy import stats
 
 LEVEL = 0.05  # the level at which a test's p-value is read
 # A run's fraction and the paper's are called equivalent when their difference is shown within this.

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import selection as sel
+from .lazy import stats
 from .params import StageParams
 from .reactivation import ReactivationParams, reactivation_calls, shuffle_correlation_test
 from .rng import STREAM_IMAGERY_SHUFFLES, unit_rng

@@ -4,7 +4,8 @@ sweep."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from .lazy import stats
 
 
 def exact_interval(k, n, level: float = 0.95):

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import random_slopes as rs
 from . import selection as sel
+from .lazy import stats
 
 IMAGERY_COLUMNS = {  # the documented summary-table schema: column -> description
     "unit": "neuron identifier (unique within its patient; a neuron is keyed by patient and unit)",

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import axis as ax
 from . import paper
@@ -21,6 +20,7 @@ from .decoding import (
     prune_database,
     reconstruct,
 )
+from .lazy import stats
 from .objects import ObjectSpaceFile
 from .params import StageParams
 from .rng import (

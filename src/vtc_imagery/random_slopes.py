@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from .lazy import stats
 
 # structure -> (patient slope, unit slope) variance free
 STRUCTURES = {"unit": (False, True), "patient": (True, False), "nested": (True, True)}

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .bursts import BurstParams, trial_bursts
+from .lazy import stats
 from .params import StageParams
 from .screening import moving_average
 from .spiketrains import TimesByTrial, TrialSpikes

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import selection as sel
 from .axis import normalised_ev
 from .intervals import exact_interval
+from .lazy import stats
 from .models import fit_model, imagery_model_data
 from .objects import ObjectSpaceFile
 from .perception import AxisParams, axis_model_session

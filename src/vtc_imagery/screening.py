@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .bursts import BurstParams, strongest_burst_onsets
+from .lazy import stats
 from .params import StageParams
 from .spiketrains import SessionSpikes, TimesByTrial, TrialSpikes
 

@@ -11,20 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import h5py
 import numpy as np
 import pandas as pd
-from hdmf.common import DynamicTable, DynamicTableRegion, ElementIdentifiers, VectorData, VectorIndex
-from pynwb import NWBHDF5IO, NWBFile
-from pynwb.base import ImageReferences, Images
-from pynwb.epoch import TimeIntervals
-from pynwb.file import Subject
-from pynwb.image import IndexSeries, RGBImage
-from pynwb.misc import Units
 
 from ..io import atomic_path
+
+# pynwb and hdmf are imported where a file is built: the simulator's plan (and so the Snakefile, through
+# the calibration's cohort kinds) imports this module for SessionRecord, and pynwb costs half a second.
+if TYPE_CHECKING:
+    from hdmf.common import DynamicTable
+    from pynwb import NWBFile
+    from pynwb.epoch import TimeIntervals
+    from pynwb.misc import Units
 
 SYNTHETIC_NOTE = ("SYNTHETIC DATA from the vtc_imagery virtual cohort; not recordings from patients. "
                   "session_start_time is set to Jan 1 of the year, as in the lab's releases.")
@@ -64,6 +66,8 @@ class SessionRecord:
 
 def write_session_nwb(record: SessionRecord, path: str | Path, layout: str = "pynwb") -> None:
     """Write `record` to `path` atomically (a temporary file renamed into place)."""
+    from pynwb import NWBHDF5IO
+
     if layout not in ("pynwb", "matnwb"):
         raise ValueError(f"unknown NWB layout {layout!r}")
     nwb = _build_nwbfile(record, layout)
@@ -75,6 +79,9 @@ def write_session_nwb(record: SessionRecord, path: str | Path, layout: str = "py
 
 
 def _build_nwbfile(r: SessionRecord, layout: str) -> NWBFile:
+    from pynwb import NWBFile
+    from pynwb.file import Subject
+
     start = datetime(r.year, 1, 1, tzinfo=ZoneInfo("America/Los_Angeles"))
     prefix = "imagery" if r.task == "imagery" else "screening"
     nwb = NWBFile(
@@ -124,6 +131,9 @@ def _widest(values: np.ndarray) -> np.ndarray:
 def _units_table(units: pd.DataFrame, spike_times: list[np.ndarray], electrodes: DynamicTable) -> Units:
     """The units table built from whole columns: the same table as one `add_unit` per unit, without
     hdmf's per-spike dtype checks (which made up most of a session's write time)."""
+    from hdmf.common import DynamicTableRegion, ElementIdentifiers, VectorData, VectorIndex
+    from pynwb.misc import Units
+
     n = len(units)
     spikes = VectorData(name="spike_times", description="the spike times for each unit in seconds",
                         data=np.concatenate([np.asarray(s, dtype=np.float64) for s in spike_times]) if n
@@ -147,6 +157,9 @@ def _units_table(units: pd.DataFrame, spike_times: list[np.ndarray], electrodes:
 def _trials_table(trials: pd.DataFrame, columns: dict[str, str]) -> TimeIntervals:
     """The trials table built from whole columns: the same table as one `add_trial` per row, without
     hdmf's per-row argument checks (which made up most of a session's write time)."""
+    from hdmf.common import ElementIdentifiers, VectorData
+    from pynwb.epoch import TimeIntervals
+
     data = {name: trials[name].to_numpy() for name in ("start_time", "stop_time", *columns)}
     described = {"start_time": "Start time of epoch, in seconds", "stop_time": "Stop time of epoch, in seconds",
                  **columns}
@@ -159,6 +172,9 @@ def _trials_table(trials: pd.DataFrame, columns: dict[str, str]) -> TimeInterval
 
 def _add_stimulus_presentation(nwb: NWBFile, trials: pd.DataFrame) -> None:
     """000469-style stimulus identity: an IndexSeries of 0-based indices into the templates."""
+    from pynwb.base import ImageReferences, Images
+    from pynwb.image import IndexSeries, RGBImage
+
     ids = np.unique(trials.stim_id)
     images = [RGBImage(name=f"image_{i}", data=np.full((4, 4, 3), i % 256, dtype=np.uint8),
                        description=f"placeholder for stimulus {i}") for i in ids]

@@ -18,7 +18,6 @@ import h5py
 import numpy as np
 
 from ..io import atomic_path
-from ..nwb.write import write_session_nwb
 from .cohort import CohortPlan, plan_cohort
 from .profiles import PROFILES, CohortProfile, SessionPlan, get_profile
 from .session import session_record, simulate_session
@@ -57,6 +56,8 @@ def _write_one(args: tuple[CohortPlan, CohortProfile, SessionPlan, int, Path]) -
     plan, profile, session, seed, path = args
     data = simulate_session(plan, profile, session.name, seed)
     row = plan.sessions.set_index("session_name").loc[session.name]
+    from ..nwb.write import write_session_nwb  # pynwb: slow to import, and only the writers need it
+
     write_session_nwb(session_record(data, row, seed), path)
     print(f"wrote {path} ({len(data.units)} units, {len(data.trials)} trials)", flush=True)
 
