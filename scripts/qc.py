@@ -18,7 +18,7 @@ def main(smk):
             tmp.write_text(body, encoding="utf-8")
         print(f"{session}: {page}", flush=True)
     parameters = dict(sessions=list(p.sessions), units=list(smk.input.units), trials=list(smk.input.trials),
-                      spikes=list(smk.input.spikes), pages=list(smk.output.pages), simulated=p.simulated)
+                      spikes=list(smk.input.spikes), simulated=p.simulated)
     execute_notebook(smk.input.notebook, smk.log.notebook, smk.output.ipynb, smk.output.html, parameters)
 
 
