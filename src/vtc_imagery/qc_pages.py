@@ -17,15 +17,13 @@ import pandas as pd
 
 from . import qc
 from . import selection as sel
-from .report import PAGE_STYLE
+from .report import html_page
 
 RASTER_WINDOW_S = (-0.2, 0.55)
 RASTER_TRIALS = 300  # rasters show the first trials; the PSTH averages all of them
 PSTH_BIN_S = 0.02
 QC_DPI = 80
 SIMULATED_BANNER = "SIMULATED DATA (virtual cohort), not recordings from patients."
-
-
 
 
 def session_summary(session: str, units: pd.DataFrame, trials: pd.DataFrame, n_spikes: int) -> dict:
@@ -128,5 +126,4 @@ def session_page(session: str, units: pd.DataFrame, trials: pd.DataFrame, spikes
          f"the first {RASTER_TRIALS} screening trials, the PSTH ({1000 * PSTH_BIN_S:g}-ms bins) all of them.</p>"
          + _png(figures[1])) if figures[1] is not None else "<p>No unit to show.</p>",
     ]
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>QC {html.escape(session)}</title>"
-            f"<style>{PAGE_STYLE}</style></head><body>{''.join(parts)}</body></html>")
+    return html_page(f"QC {session}", "".join(parts))

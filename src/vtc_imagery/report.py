@@ -3,6 +3,7 @@ HTML pages for the report."""
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,12 @@ from .io import atomic_path
 PAGE_STYLE = ("body{font-family:sans-serif;font-size:13px;max-width:1100px} table{border-collapse:collapse;"
               "margin:4px 0 12px} th,td{border:1px solid #ccc;padding:2px 6px;text-align:right} th{background:#eee}"
               " img{max-width:100%} .banner{font-weight:bold;color:#a00}")
+
+
+def html_page(title: str, body: str) -> str:
+    """A standalone HTML page for the report in PAGE_STYLE: `title` is text, `body` is HTML."""
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{PAGE_STYLE}</style></head><body>{body}</body></html>")
 
 
 def execute_notebook(template: str | Path, executed: str | Path, ipynb: str | Path, html: str | Path,
@@ -35,18 +42,14 @@ def execute_notebook(template: str | Path, executed: str | Path, ipynb: str | Pa
     # 280 kB of CSS in every page, which was a fifth of the report at paper scale.
     body, _ = HTMLExporter(exclude_input=True, template_name="basic").from_notebook_node(
         nbformat.read(str(executed), as_version=4))
-    title = Path(str(template)).stem
     with atomic_path(html) as tmp:
-        tmp.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-                       f"<style>{PAGE_STYLE}</style></head><body>{body}</body></html>", encoding="utf-8")
+        tmp.write_text(html_page(Path(str(template)).stem, body), encoding="utf-8")
 
 
 def table_html(table: pd.DataFrame, title: str) -> str:
     """A results table (as read from its TSV) as a standalone HTML page for the report: numbers to 3
     significant digits (integers whole), missing values blank, a SIMULATED banner when the table's
     `simulated` column says so, and an explicit empty result shown as its reason."""
-    import html
-
     simulated = "simulated" in table and bool(table.simulated.astype(str).str.lower().eq("true").any())
     shown = table.drop(columns="simulated", errors="ignore")
 
@@ -60,10 +63,8 @@ def table_html(table: pd.DataFrame, title: str) -> str:
                    for r in shown.itertuples(index=False))
     banner = ("<p><b>SIMULATED</b>: computed on the virtual cohort, not on recordings from patients.</p>"
               if simulated else "")
-    style = PAGE_STYLE
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body><h3>{html.escape(title)}</h3>{banner}"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></body></html>")
+    return html_page(title, f"<h3>{html.escape(title)}</h3>{banner}"
+                            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def funnel_landing_rows(path: str | Path) -> list[dict[str, str]]:
