@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/snakemake
-	$(BIN)/snakemake --report results/report.html
+	$(BIN)/snakemake --report results/report.html report_contents
 
 # Style is part of the tests: ruff (Python, notebooks) and snakefmt (Snakefile, rules/) must be clean.
 lint: $(STAMP)

@@ -134,6 +134,6 @@ rule calibration:
 
 
 rule calibrate:
-    """`snakemake calibrate`: just the calibration suite."""
+    """`snakemake calibrate`: just the calibration suite (and its table's view for the report)."""
     input:
-        rules.calibration.output,
+        with_views(rules.calibration.output),

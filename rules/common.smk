@@ -74,11 +74,10 @@ wildcard_constraints:
 
 
 @functools.cache  # called for the rule all and for the table views; its warnings once
-def results_targets():
-    """The default run's outputs: per-session tables and QC, the perception tables and figures, the
-    summary, on simulated data the validation against the truth, and the calibration suite
-    (simulated whatever the source). For a dandiset without a
-    frozen manifest, the manifest alone (commit it, then run again)."""
+def core_targets():
+    """The analysis: per-session tables and QC, the perception tables and figures, the summary, and on
+    simulated data the validation against the truth. For a dandiset without a frozen manifest, the
+    manifest alone (commit it, then run again)."""
     if config["source"] == "dandi" and not SESSIONS:
         logger.warning(
             f"No DANDI manifest at {config['dandi']['manifest']}: this run only resolves it. "
@@ -107,7 +106,6 @@ def results_targets():
         *expand(rules.mixed_model.output.table, model=MODELS),
         *rules.imagery_correlations.output,
         rules.claims.output[0],
-        *rules.robustness_sweep.output,
         *expand(rules.figure.output.html, figure=FIGURE_INPUTS),
     ]
     if SYNTHETIC_SOURCE:
@@ -116,15 +114,40 @@ def results_targets():
             rules.validate_imagery.output[0],
             rules.validate_funnel.output[0],
         ]
-    if config["calibration"]["enabled"]:
-        targets += rules.calibration.output
     return tuple(targets)
 
 
-def final_targets():
-    """The default run's outputs (results_targets) and an HTML view of each of its results tables."""
-    targets = list(results_targets())
+def with_views(targets):
+    """`targets` and the HTML view of each results table among them (rules table_views, optional_table_view)."""
+    targets = list(targets)
     return targets + [f"results/views/{name}.html" for name in report_tables(targets)]
+
+
+def optional_parts():
+    """The parts that cost more than the rest of the run: (built by the default run?, their outputs
+    with the views of their tables). The calibration suite is simulated whatever the source; the
+    robustness sweep needs an object space. `snakemake calibrate` and `snakemake robustness` build them."""
+    parts = [(config["calibration"]["enabled"], with_views(rules.calibration.output))]
+    if OBJECT_SPACE:
+        parts.append((config["robustness"]["enabled"], with_views(rules.robustness_sweep.output)))
+    return parts
+
+
+def final_targets():
+    """The default run: the analysis (core_targets), the optional parts the config enables, and the
+    HTML view of each results table."""
+    if config["source"] == "dandi" and not SESSIONS:
+        return core_targets()
+    return with_views(core_targets()) + [p for enabled, outputs in optional_parts() if enabled for p in outputs]
+
+
+def report_targets():
+    """What the report shows (for rule report_contents). The default run, and each optional part that is
+    already built."""
+    built = [
+        p for enabled, outputs in optional_parts() if not enabled and all(map(os.path.exists, outputs)) for p in outputs
+    ]
+    return final_targets() + built
 
 
 def report_tables(targets):

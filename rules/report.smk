@@ -8,6 +8,7 @@ localrules:
     figure,
     claims,
     table_views,
+    optional_table_view,
 
 
 rule claims:
@@ -179,8 +180,14 @@ rule figure:
         "../scripts/run_notebook.py"
 
 
-# Every results table of the default run, viewable inside the report.
-REPORT_TABLES = report_tables(results_targets())
+# Every results table of the analysis, viewable inside the report; the optional parts' tables get theirs
+# from rule optional_table_view, so that building these views never builds those parts.
+REPORT_TABLES = report_tables(core_targets())
+OPTIONAL_TABLES = [
+    name
+    for name in report_tables([*rules.calibration.output, *rules.robustness_sweep.output])
+    if name not in REPORT_TABLES
+]
 
 
 rule table_views:
@@ -207,3 +214,34 @@ rule table_views:
         names=REPORT_TABLES,
     script:
         "../scripts/table_views.py"
+
+
+rule optional_table_view:
+    """The HTML view of a results table of an optional part (the calibration suite, the robustness
+    sweep), built with that part."""
+    input:
+        "results/{name}.tsv",
+    output:
+        report(
+            "results/views/{name}.html",
+            caption="../report/table_view.rst",
+            category="Tables (viewable)",
+            labels={"table": "{name}"},
+        ),
+    log:
+        "logs/optional_table_view/{name}.log",
+    wildcard_constraints:
+        name="|".join(OPTIONAL_TABLES),
+    conda:
+        "../envs/report.yaml"
+    params:
+        names=lambda wildcards: [wildcards.name],
+    script:
+        "../scripts/table_views.py"
+
+
+rule report_contents:
+    """`snakemake --report results/report.html report_contents` (make run): the report of the default
+    run and of the optional parts already built (`snakemake calibrate`, `snakemake robustness`)."""
+    input:
+        report_targets(),

@@ -95,6 +95,6 @@ rule robustness_sweep:
 
 
 rule robustness:
-    """`snakemake robustness`: just the robustness sweep (and what it reads)."""
+    """`snakemake robustness`: just the robustness sweep (and what it reads, and its table's view for the report)."""
     input:
-        rules.robustness_sweep.output,
+        with_views(rules.robustness_sweep.output),

@@ -46,8 +46,7 @@ SCREENING, CLOSED_LOOP, IMAGERY = "sub-1_ses-1", "sub-1_ses-2", "sub-2_ses-2"
 CHEAP = {"axis": {"n_shuffles": 20, "n_repeats": 5, "min_significant": 4, "explainable_splits": 50,
                   "consistency_splits": 10},
          "decoding": {"draws": 20, "selection_repeats": 2},
-         "imagery": {"n_shuffles": 20, "decoding_repeats": 2, "decoding_permutations": 5},
-         "calibration": {"enabled": False}}
+         "imagery": {"n_shuffles": 20, "decoding_repeats": 2, "decoding_permutations": 5}}
 
 
 @pytest.fixture(scope="module")
