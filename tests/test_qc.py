@@ -224,3 +224,31 @@ def test_the_cohort_overview_counts_one_sessions_units_trials_and_spikes(tables)
     counts = (row["units"], row["vtc_units"], row["trials"], row["screening_trials"], row["imagery_cues"])
     assert counts == (3, 2, 3, 2, 1)
     assert row["trial_aligned_spikes"] == 7 and row["median_rate_hz"] == 2.0 and row["median_short_isi_pct"] == 1.0
+
+
+def test_notebooks_run_on_kernels_that_talk_over_unix_sockets_so_parallel_ones_cannot_share_a_port(tmp_path):
+    # Over TCP two kernels started at once could pick the same free port; one died before it ran a cell.
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nbformat
+
+    from vtc_imagery.report import execute_notebook
+
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                 "display_name": "Python 3"}})
+    notebook.cells = [nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
+                      nbformat.v4.new_code_cell("from ipykernel.kernelapp import IPKernelApp\n"
+                                                "print(IPKernelApp.instance().transport, x)")]
+    template = tmp_path / "template.ipynb"
+    nbformat.write(notebook, template)
+
+    def run(k: int) -> str:
+        executed, ipynb, html = (tmp_path / f"{name}{k}.{ext}" for name, ext in
+                                  (("executed", "ipynb"), ("out", "ipynb"), ("out", "html")))
+        execute_notebook(template, executed, ipynb, html, {"x": k})
+        assert html.exists()
+        return "".join(json.loads(ipynb.read_text())["cells"][-1]["outputs"][0]["text"])
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(run, range(2))) == ["ipc 0\n", "ipc 1\n"]

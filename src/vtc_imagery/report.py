@@ -4,7 +4,9 @@ HTML pages for the report."""
 from __future__ import annotations
 
 import html
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +34,23 @@ def execute_notebook(template: str | Path, executed: str | Path, ipynb: str | Pa
     interpreter running this function."""
     import nbformat
     import papermill
+    from jupyter_client.manager import AsyncKernelManager
     from nbconvert import HTMLExporter
 
-    papermill.execute_notebook(str(template), str(executed), parameters=parameters, kernel_name="python3",
-                               cwd=".", progress_bar=False, log_output=True)
+    with tempfile.TemporaryDirectory(prefix="vtc-kernel-") as sockets:
+
+        class IpcKernelManager(AsyncKernelManager):
+            """A kernel that talks over Unix sockets in a directory of its own. Over TCP (or IPC at a
+            shared path) a kernel's ports are picked free and bound only later, so notebooks started
+            at the same moment (parallel jobs, the tests) could pick the same one, and one kernel
+            died before it ran a cell."""
+
+            def __init__(self, **kwargs):
+                super().__init__(transport="ipc", ip=os.path.join(sockets, "kernel"), **kwargs)
+
+        papermill.execute_notebook(str(template), str(executed), parameters=parameters, kernel_name="python3",
+                                   cwd=".", progress_bar=False, log_output=True,
+                                   kernel_manager_class=IpcKernelManager)
     with atomic_path(ipynb) as tmp:
         shutil.copyfile(executed, tmp)
     # nbconvert's "basic" template with a few lines of style: its default (lab) template embeds about
