@@ -221,6 +221,7 @@ def sweep(units: pd.DataFrame, imagery_units: pd.DataFrame, imagery_objects: pd.
         for (isis, p, m), calls in burst_calls.groupby(["min_isis", "significance", "min_burst_trials"]):
             if (int(isis), float(p), int(m)) != configured_bursts:
                 reactivated_by[burst_rule_name(int(isis), float(p), int(m))] = set(calls.unit_id[calls.reactivated])
+    fits: dict[tuple[frozenset, str], dict[str, tuple]] = {}
     axis_choices = [(m, False, None) for m in grid.min_significant]
     axis_choices += [(m, True, rule) for m in grid.min_significant for rule in grid.within_category_rules]
     for responsive_rule in grid.responsive_rules:
@@ -250,26 +251,37 @@ def sweep(units: pd.DataFrame, imagery_units: pd.DataFrame, imagery_objects: pd.
                                 "random_effects": structure}
                         default_here = is_default and population == d.population and (
                             rule is None or rule == d.reactivation_rule)
-                        rows += _model_rows(imagery_objects, ids, spec, models, optimizers, default_here)
+                        key = (frozenset(ids), structure)  # many specifications select the same units
+                        if key not in fits:
+                            fits[key] = _model_estimates(imagery_objects, ids, structure, models, optimizers)
+                        rows += _model_rows(fits[key], spec, models, default_here)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _model_rows(imagery_objects: pd.DataFrame, unit_ids: set, spec: dict, models: Mapping[str, dict],
-                optimizers: tuple[str, ...], default: bool) -> list[dict]:
-    """M1's preferred term and M2's viewing term fitted to the imagery rows of `unit_ids` with the
-    specification's random effects; `default` marks the rows whose random effects are the model's own."""
+def _model_estimates(imagery_objects: pd.DataFrame, unit_ids: set, random_effects: str, models: Mapping[str, dict],
+                     optimizers: tuple[str, ...]) -> dict[str, tuple]:
+    """Per claim of MODEL_CLAIMS: M1's preferred term or M2's viewing term fitted to the imagery rows
+    of `unit_ids` with these random effects, as (estimate, ci_low, ci_high, n units, p); NaNs where
+    the model cannot be fitted (fewer than 3 units, no preferred projection, model not configured)."""
     data = imagery_model_data(imagery_objects[imagery_objects.unit.isin(unit_ids) & sel.vtc(imagery_objects)])
-    rows = []
+    out = {}
     for claim, (model, term) in MODEL_CLAIMS.items():
         needs = {"preferred_projection"} if model == "M1" else set()
-        configured = models.get(model, {}).get("random_effects", "auto")
-        here = default and spec["random_effects"] == configured
         if data.unit.nunique() < 3 or not needs <= set(data.columns) or model not in models:
-            rows.append(_row(claim, spec, *(np.nan,) * 3, data.unit.nunique(), np.nan, here))
+            out[claim] = (np.nan, np.nan, np.nan, data.unit.nunique(), np.nan)
             continue
-        fit = fit_model(data, {**models[model], "random_effects": spec["random_effects"]}, optimizers)
+        fit = fit_model(data, {**models[model], "random_effects": random_effects}, optimizers)
         coef = fit.coefficients.set_index("term").loc[term]
         p = fit.record["p_value"] if term == models[model]["test_term"] else coef.p
-        rows.append(_row(claim, spec, float(coef.estimate), float(coef.ci_low), float(coef.ci_high),
-                         data.unit.nunique(), float(p), here))
+        out[claim] = (float(coef.estimate), float(coef.ci_low), float(coef.ci_high), data.unit.nunique(), float(p))
+    return out
+
+
+def _model_rows(estimates: dict[str, tuple], spec: dict, models: Mapping[str, dict], default: bool) -> list[dict]:
+    """The rows of `estimates` (_model_estimates) under `spec`; `default` marks the rows whose random
+    effects are the model's own."""
+    rows = []
+    for claim, (model, _) in MODEL_CLAIMS.items():
+        configured = models.get(model, {}).get("random_effects", "auto")
+        rows.append(_row(claim, spec, *estimates[claim], default and spec["random_effects"] == configured))
     return rows
