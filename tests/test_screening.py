@@ -22,11 +22,13 @@ from vtc_imagery.screening import (
     image_shift_p,
     max_image_z,
     moving_average,
+    one_way_anova_p,
     paired_window_differences,
     paired_windows_test,
     passes_category_threshold,
     screen_unit,
     skew_corrected_t,
+    t_sf,
     unit_latency,
     window_counts,
 )
@@ -157,6 +159,19 @@ def test_category_anova_is_scipys_one_way_anova():
     cats = np.array(["a"] * 3 + ["b"] * 3 + ["c"] * 3)
     assert category_anova(counts, cats) == pytest.approx(stats.f_oneway([1, 2, 3], [7, 8, 9], [4, 4, 5]).pvalue)
     assert np.isnan(category_anova(np.zeros(6), np.array(["a"] * 3 + ["b"] * 3)))
+
+
+def test_the_anova_and_t_tails_are_scipy_stats_to_the_last_bit():
+    # computed without importing scipy.stats (a second of every screening job), with its arithmetic
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        sizes = rng.integers(1, 200, rng.integers(2, 12))
+        groups = [rng.poisson(rng.uniform(0.1, 20), n).astype(rng.choice([np.int64, np.float64])) for n in sizes]
+        if all(len(g) == 1 for g in groups) or all(np.all(g == g[0]) for g in groups):
+            continue
+        assert one_way_anova_p(groups) == stats.f_oneway(*groups).pvalue
+    t, df = rng.normal(0, 3, 10_000), rng.integers(1, 5000, 10_000).astype(float)
+    np.testing.assert_array_equal(t_sf(t, df), stats.t.sf(t, df))
 
 
 def test_image_responses_are_window_rates_with_sd_over_root_n_errors():
