@@ -15,7 +15,7 @@ from vtc_imagery.provenance import provenance
 from vtc_imagery.report import funnel_landing_rows
 from vtc_imagery.reactivation import ReactivationParams
 from vtc_imagery.screening import ScreeningParams
-from vtc_imagery.sessions import local_sources, natural_order, session_inputs, synthetic_sessions
+from vtc_imagery.sessions import imagery_sessions, local_sources, natural_order, session_inputs, synthetic_sessions
 
 # The workflow's own files are found from this file's location, never from the working directory
 # or the including Snakefile's: the workflow also runs as a `module` of another workflow.
@@ -31,6 +31,8 @@ try:
 except (ConfigError, InputDataError) as exc:
     raise WorkflowError(str(exc)) from None
 SESSION_ORDER = natural_order(SESSIONS)  # sub-2 before sub-10, in every table and list
+# the sessions the imagery stages run for (the others have no imagery trials)
+IMAGERY_SESSIONS = natural_order(imagery_sessions(config, SESSIONS, LOCAL_SOURCES))
 
 # Shown on the report's landing page (report/workflow.rst); not a setting, so added after validation.
 config["_provenance"] = provenance(WORKFLOW_DIR)

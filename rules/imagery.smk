@@ -8,7 +8,7 @@ localrules:
 
 rule imagery_units:
     """Imagery responses, reactivation (three rules; the configured one decides) and correlations
-    with the visual code of every unit of one session (empty for sessions without imagery)."""
+    with the visual code of every unit of one session with imagery trials (IMAGERY_SESSIONS)."""
     input:
         units=rules.nwb_to_tables.output.units,
         trials=rules.nwb_to_tables.output.trials,
@@ -71,9 +71,9 @@ rule imagery_population:
     decoding by session, and whether imagery follows the preferred rather than the orthogonal axis."""
     input:
         units=rules.population.output.units,
-        imagery_units=expand(rules.imagery_units.output.units, session=SESSION_ORDER),
-        imagery_objects=expand(rules.imagery_units.output.objects, session=SESSION_ORDER),
-        decoding=expand(rules.imagery_decoding.output[0], session=SESSION_ORDER),
+        imagery_units=expand(rules.imagery_units.output.units, session=IMAGERY_SESSIONS),
+        imagery_objects=expand(rules.imagery_units.output.objects, session=IMAGERY_SESSIONS),
+        decoding=expand(rules.imagery_decoding.output[0], session=IMAGERY_SESSIONS),
     output:
         units="results/tables/imagery_units.parquet",
         objects="results/tables/imagery_objects.parquet",

@@ -9,7 +9,8 @@ from vtc_imagery.runner import run_rule
 
 
 def stack(paths, read=pd.read_parquet) -> pd.DataFrame:
-    return pd.concat([read(p) for p in paths], ignore_index=True)
+    """The sessions' tables one under the other; none (no session with imagery trials) is empty."""
+    return pd.concat([read(p) for p in paths], ignore_index=True) if len(paths) else pd.DataFrame()
 
 
 def main(smk):

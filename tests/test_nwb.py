@@ -15,7 +15,7 @@ from pynwb import NWBHDF5IO, NWBFile
 from pynwb.file import Subject
 
 from vtc_imagery.errors import InputDataError
-from vtc_imagery.nwb.read import read_session
+from vtc_imagery.nwb.read import may_hold_imagery, read_session
 from vtc_imagery.nwb.write import write_session_nwb
 from vtc_imagery.simulate.session import session_record, simulate_session
 
@@ -152,3 +152,13 @@ def test_a_units_table_without_spike_times_is_named(tmp_path, session_paths):
     with pytest.raises(InputDataError) as err:
         read_session(path)
     assert str(path) in str(err.value) and "'spike_times'" in str(err.value)
+
+
+def test_only_files_whose_trials_have_an_imagery_phase_get_the_imagery_stages(session_paths, tmp_path):
+    kinds = {name: may_hold_imagery(path) for name, path in session_paths.items()}
+    with_imagery = {name for name, path in session_paths.items() if (read_session(path).trials.stim_phase ==
+                                                                       "imagery").any()}
+    assert with_imagery and {name for name, held in kinds.items() if held} == with_imagery
+    garbage = tmp_path / "garbage.nwb"
+    garbage.write_bytes(b"this is not HDF5" * 100)
+    assert may_hold_imagery(garbage)  # its own job says what is wrong with it

@@ -231,7 +231,8 @@ def test_the_paper_cohort_dry_run_has_one_parallel_job_per_session(tmp_path):
             counts[parts[0]] = int(parts[1])
     assert counts["nwb_to_tables"] == 30 and counts["qc"] == 1
     assert counts["screening_units"] == 30 and counts["axis_model"] == 30
-    assert counts["imagery_units"] == 30 and counts["imagery_decoding"] == 30 and counts["mixed_model"] == 4
+    # the imagery stages for the 11 sessions with imagery trials only
+    assert counts["imagery_units"] == 11 and counts["imagery_decoding"] == 11 and counts["mixed_model"] == 4
     assert counts["simulate_cohort"] == 1 and counts["summary"] == 1 and counts["figure"] == 7
 
 

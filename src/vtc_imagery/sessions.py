@@ -50,6 +50,24 @@ def synthetic_sessions(sessions: dict[str, str], local: dict[str, str]) -> list[
     return sorted(name for name, path in paths.items() if Path(path).exists() and marks_itself_synthetic(path))
 
 
+def imagery_sessions(config: dict, sessions: dict[str, str], local: dict[str, str]) -> list[str]:
+    """The sessions that can hold imagery trials, known at parse time: the imagery stages run for
+    these only, since a job per session only to say it has no imagery cost about a second each (19 of
+    the paper cohort's 30 sessions). The virtual cohort: its imagery sessions. Source local: the
+    files whose trials table has an imagery phase (nwb.read.may_hold_imagery; one that cannot be read
+    here counts, and its own job says what is wrong). DANDI: every session, as its files arrive
+    during the run."""
+    from .nwb.read import may_hold_imagery
+    from .simulate.profiles import IMAGERY
+
+    if config["source"] == "synthetic":
+        profile = get_profile(config["simulation"]["profile"])
+        return [s.name for s in profile.sessions() if s.kind == IMAGERY and s.name in sessions]
+    if config["source"] == "local":
+        return [name for name, path in local.items() if name in sessions and may_hold_imagery(path)]
+    return list(sessions)
+
+
 def natural_order(names) -> list[str]:
     """Session names in natural order: the numbers in a name compare as numbers (sub-2_ses-1 before
     sub-10_ses-1), so that tables and reports list sessions as people count them."""

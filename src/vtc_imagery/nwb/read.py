@@ -150,6 +150,22 @@ def marks_itself_synthetic(path: str | Path) -> bool:
         return False
 
 
+def may_hold_imagery(path: str | Path) -> bool:
+    """Whether an NWB file's trials table has imagery trials (its stim_phase column; without the
+    column no trial can be an imagery trial: nwb.trial_phases never maps one to imagery). A file that
+    cannot be read counts, so that its own job reports what is wrong."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            trials = f.get("intervals/trials")
+            if trials is None or "stim_phase" not in trials:
+                return False
+            return bool(np.any(_text(trials["stim_phase"]) == "imagery"))
+    except (OSError, KeyError, ValueError, TypeError):
+        return True
+
+
 def unit_electrode_rows(units) -> list[np.ndarray]:
     """Electrode-row indices per unit, for ragged (pynwb: `electrodes_index`) and flat (matnwb)
     `units/electrodes`; `units` is the HDF5 group of the units table."""
