@@ -139,7 +139,7 @@ def final_targets():
     """The default run: the analysis (core_targets), the optional parts the config enables, and the
     HTML view of each results table."""
     if config["source"] == "dandi" and not SESSIONS:
-        return core_targets()
+        return list(core_targets())
     return with_views(core_targets()) + [p for enabled, outputs in optional_parts() if enabled for p in outputs]
 
 
