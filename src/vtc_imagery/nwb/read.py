@@ -95,6 +95,7 @@ def _text(dataset) -> np.ndarray:
 
 
 def _scalar_text(f, name: str) -> str:
+    """A scalar string dataset of the file (session_description, subject_id), or "" if it is absent."""
     return str(_text(f[name])) if name in f else ""
 
 
