@@ -252,3 +252,24 @@ def test_notebooks_run_on_kernels_that_talk_over_unix_sockets_so_parallel_ones_c
 
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(run, range(2))) == ["ipc 0\n", "ipc 1\n"]
+
+
+def test_a_notebook_page_is_the_same_from_two_runs(tmp_path):
+    # papermill gives its parameters cell a random id, which the page carried
+    import nbformat
+
+    from vtc_imagery.report import execute_notebook
+
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                 "display_name": "Python 3"}})
+    notebook.cells = [nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
+                      nbformat.v4.new_code_cell("print(x)")]
+    template = tmp_path / "template.ipynb"
+    nbformat.write(notebook, template)
+    pages = []
+    for k in range(2):
+        executed, ipynb, html = (tmp_path / f"{name}{k}.{ext}" for name, ext in
+                                  (("executed", "ipynb"), ("out", "ipynb"), ("out", "html")))
+        execute_notebook(template, executed, ipynb, html, {"x": 3})
+        pages.append((tmp_path / f"out{k}.html").read_text())
+    assert pages[0] == pages[1] and "injected-parameters" in pages[0]

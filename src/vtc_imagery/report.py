@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -51,12 +50,15 @@ def execute_notebook(template: str | Path, executed: str | Path, ipynb: str | Pa
         papermill.execute_notebook(str(template), str(executed), parameters=parameters, kernel_name="python3",
                                    cwd=".", progress_bar=False, log_output=True,
                                    kernel_manager_class=IpcKernelManager)
+    notebook = nbformat.read(str(executed), as_version=4)
+    for cell in notebook.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill gives it a random id, which changed the page every run
     with atomic_path(ipynb) as tmp:
-        shutil.copyfile(executed, tmp)
+        nbformat.write(notebook, str(tmp))
     # nbconvert's "basic" template with a few lines of style: its default (lab) template embeds about
     # 280 kB of CSS in every page, which was a fifth of the report at paper scale.
-    body, _ = HTMLExporter(exclude_input=True, template_name="basic").from_notebook_node(
-        nbformat.read(str(executed), as_version=4))
+    body, _ = HTMLExporter(exclude_input=True, template_name="basic").from_notebook_node(notebook)
     with atomic_path(html) as tmp:
         tmp.write_text(html_page(Path(str(template)).stem, body), encoding="utf-8")
 
