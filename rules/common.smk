@@ -177,3 +177,13 @@ def model_input(wildcards):
         "imagery": lambda: rules.imagery_population.output.units,
     }
     return {name: tables[name]()}
+
+
+def figure_parameters(name, input, prefix=""):
+    """The parameters of figure `name`'s notebook: its inputs (FIGURE_INPUTS, named with `prefix` in
+    the rule's input) and FIGURE_PARAMS (both in rules/report.smk)."""
+    inputs = FIGURE_INPUTS[name]
+    return {
+        **{k: input[prefix + k] if isinstance(inputs[k], str) else list(input[prefix + k]) for k in inputs},
+        **FIGURE_PARAMS.get(name, {}),
+    }

@@ -6,6 +6,8 @@ localrules:
     qc,
     summary,
     figure,
+    figures,
+    cohort_figure,
     claims,
     table_views,
     optional_table_view,
@@ -142,9 +144,64 @@ FIGURE_PARAMS = {
 }
 
 
+# The figures of the cohort are drawn together, in one kernel (rule figures), and each is put in its place
+# in results/ and in the report by rule cohort_figure; the models figure keeps a job of its own (rule
+# figure), as `snakemake from_summary_table` draws it from a summary table alone.
+COHORT_FIGURES = [name for name in FIGURE_INPUTS if name != "fig_imagery_models"]
+
+
+rule figures:
+    """The paper's figures of the cohort as executed notebooks, one after the other in one kernel (a
+    kernel and a notebook's imports cost about 3 s, more than most figures' drawing): latency and
+    responsiveness, the axis code, model comparison, decoding and reconstruction, closed loop,
+    imagery."""
+    input:
+        **{f"{name}__{k}": path for name in COHORT_FIGURES for k, path in FIGURE_INPUTS[name].items()},
+        notebooks=[NOTEBOOKS / f"{name}.ipynb" for name in COHORT_FIGURES],
+    output:
+        ipynb=temp([f"results/figures/drawn/{name}.ipynb" for name in COHORT_FIGURES]),
+        html=temp([f"results/figures/drawn/{name}.html" for name in COHORT_FIGURES]),
+    log:
+        stdout="logs/figures.log",
+        notebooks=[f"logs/figure/{name}.ipynb" for name in COHORT_FIGURES],
+    conda:
+        "../envs/report.yaml"
+    resources:
+        mem_mb=mem_mb(3000),
+        runtime=runtime(30),
+    params:
+        notebooks=lambda wc, input: [figure_parameters(name, input, f"{name}__") for name in COHORT_FIGURES],
+        simulated=SIMULATED,
+    script:
+        "../scripts/figures.py"
+
+
+rule cohort_figure:
+    """A figure of the cohort (drawn by rule figures) in its place in results/ and in the report."""
+    input:
+        ipynb="results/figures/drawn/{figure}.ipynb",
+        html="results/figures/drawn/{figure}.html",
+    output:
+        ipynb="results/figures/{figure}.ipynb",
+        html=report(
+            "results/figures/{figure}.html",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
+    log:
+        "logs/cohort_figure/{figure}.log",
+    wildcard_constraints:
+        figure="|".join(COHORT_FIGURES),
+    conda:
+        "../envs/report.yaml"
+    shell:
+        "(cp {input.ipynb:q} {output.ipynb:q} && cp {input.html:q} {output.html:q}) 2> {log:q}"
+
+
 rule figure:
-    """A paper figure as an executed notebook: latency and responsiveness, the axis code, model
-    comparison, decoding and reconstruction, closed loop."""
+    """The imagery models' figure as an executed notebook: decoding of imagined objects and the mixed
+    models (from the cohort, or from a summary table alone)."""
     input:
         unpack(lambda wc: FIGURE_INPUTS[wc.figure]),
         notebook=lambda wc: NOTEBOOKS / f"{wc.figure}.ipynb",
@@ -160,22 +217,16 @@ rule figure:
         stdout="logs/figure/{figure}.log",
         notebook="logs/figure/{figure}.ipynb",
     wildcard_constraints:
-        figure="|".join(FIGURE_INPUTS),
+        figure="fig_imagery_models",
     conda:
         "../envs/report.yaml"
     resources:
         mem_mb=mem_mb(3000),
         runtime=runtime(20),
     params:
-        notebook=lambda wc, input: {
-            **{
-                k: input[k] if isinstance(FIGURE_INPUTS[wc.figure][k], str) else list(input[k])
-                for k in FIGURE_INPUTS[wc.figure]
-            },
-            **FIGURE_PARAMS.get(wc.figure, {}),
-        },
+        notebook=lambda wc, input: figure_parameters(wc.figure, input),
         # the models figure of a summary table shows the user's data, not the simulated cohort's
-        simulated=lambda wc: SIMULATED and not (config["imagery_table"] and wc.figure == "fig_imagery_models"),
+        simulated=lambda wc: SIMULATED and not config["imagery_table"],
     script:
         "../scripts/run_notebook.py"
 

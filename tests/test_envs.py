@@ -37,9 +37,10 @@ def directive(body: str, name: str) -> str | None:
 
 
 def notebooks_of(rule: str, body: str) -> list[Path]:
-    """The notebooks a notebook rule executes (the `figure` rule: every fig_* notebook)."""
+    """The notebooks a notebook rule executes (the figure rules, which name them by a variable: every
+    fig_* notebook)."""
     names = re.findall(r'NOTEBOOKS / "(\w+)\.ipynb"', body)
-    if "NOTEBOOKS / f\"{wc.figure}.ipynb\"" in body:
+    if 'NOTEBOOKS / f"{' in body:
         return sorted((REPO / "notebooks").glob("fig_*.ipynb"))
     return [REPO / "notebooks" / f"{n}.ipynb" for n in names]
 

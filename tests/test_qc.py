@@ -273,3 +273,27 @@ def test_a_notebook_page_is_the_same_from_two_runs(tmp_path):
         execute_notebook(template, executed, ipynb, html, {"x": 3})
         pages.append((tmp_path / f"out{k}.html").read_text())
     assert pages[0] == pages[1] and "injected-parameters" in pages[0]
+
+
+def test_the_notebooks_of_a_set_share_one_kernel_but_not_their_variables(tmp_path):
+    import json
+
+    import nbformat
+
+    from vtc_imagery.report import NotebookRun, execute_notebooks
+
+    def template(name: str, code: str):
+        notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                     "display_name": "Python 3"}})
+        notebook.cells = [nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
+                          nbformat.v4.new_code_cell(code)]
+        nbformat.write(notebook, tmp_path / name)
+        return tmp_path / name
+
+    first = template("first.ipynb", "import os\nleft_behind = x\nprint(os.getpid())")
+    second = template("second.ipynb", "import os\nprint(os.getpid(), 'left_behind' in dir(), x)")
+    runs = [NotebookRun(t, tmp_path / f"executed{k}.ipynb", tmp_path / f"out{k}.ipynb", tmp_path / f"out{k}.html",
+                        {"x": k + 5}) for k, t in enumerate((first, second))]
+    execute_notebooks(runs)
+    printed = ["".join(json.loads(r.ipynb.read_text())["cells"][-1]["outputs"][0]["text"]).split() for r in runs]
+    assert printed[1] == [printed[0][0], "False", "6"] and all(r.html.exists() for r in runs)

@@ -233,7 +233,9 @@ def test_the_paper_cohort_dry_run_has_one_parallel_job_per_session(tmp_path):
     assert counts["screening_units"] == 30 and counts["axis_model"] == 30
     # the imagery stages for the 11 sessions with imagery trials only
     assert counts["imagery_units"] == 11 and counts["imagery_decoding"] == 11 and counts["mixed_model"] == 4
-    assert counts["simulate_cohort"] == 1 and counts["summary"] == 1 and counts["figure"] == 7
+    assert counts["simulate_cohort"] == 1 and counts["summary"] == 1
+    # the six figures of the cohort drawn in one job (one kernel), the models figure in its own
+    assert counts["figures"] == 1 and counts["cohort_figure"] == 6 and counts["figure"] == 1
 
 
 DANDI = ["source=dandi", "dandi={dandiset_id: '000207', version: '0.230530.1822', manifest: manifest.tsv}"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import os
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,41 +28,86 @@ def html_page(title: str, body: str) -> str:
             f"<style>{PAGE_STYLE}</style></head><body>{body}</body></html>")
 
 
+@dataclass(frozen=True)
+class NotebookRun:
+    """A notebook to execute: its template, the executed copy (the rule's notebook log, kept on
+    failure), the copy kept in results/, its code-free HTML export, and the parameters papermill
+    injects."""
+
+    template: str | Path
+    executed: str | Path
+    ipynb: str | Path
+    html: str | Path
+    parameters: dict[str, Any]
+
+
 def execute_notebook(template: str | Path, executed: str | Path, ipynb: str | Path, html: str | Path,
                      parameters: dict[str, Any]) -> None:
-    """Run `template` with `parameters` into `executed` (kept on failure), then copy it to `ipynb`
-    and write a code-free HTML export to `html`. Uses the generic `python3` kernel, which is the
-    interpreter running this function."""
-    import nbformat
+    """Run one notebook (execute_notebooks)."""
+    execute_notebooks([NotebookRun(template, executed, ipynb, html, parameters)])
+
+
+def execute_notebooks(runs: Sequence[NotebookRun]) -> None:
+    """Run the notebooks one after the other in one kernel, the generic `python3` kernel (the
+    interpreter running this function), its user namespace and figures cleared between them; write
+    each one's results copy and HTML export as soon as it has run. A kernel and a figure notebook's
+    imports cost about 3 s, more than most figures' drawing.
+
+    The kernel talks over Unix sockets in a directory of its own. Over TCP (or IPC at a shared path)
+    a kernel's ports are picked free and bound only later, so notebooks started at the same moment
+    (parallel jobs, the tests) could pick the same one, and one kernel died before it ran a cell."""
     import papermill
     from jupyter_client.manager import AsyncKernelManager
-    from nbconvert import HTMLExporter
+    from jupyter_core.utils import run_sync
 
     with tempfile.TemporaryDirectory(prefix="vtc-kernel-") as sockets:
+        kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+        try:
+            for k, run in enumerate(runs):
+                if k:
+                    _clear_kernel(kernel)
+                papermill.execute_notebook(str(run.template), str(run.executed), parameters=run.parameters,
+                                           kernel_name="python3", cwd=".", progress_bar=False, log_output=True,
+                                           km=kernel)
+                _export(run)
+        finally:
+            if run_sync(kernel.is_alive)():
+                run_sync(kernel.shutdown_kernel)(now=True)
 
-        class IpcKernelManager(AsyncKernelManager):
-            """A kernel that talks over Unix sockets in a directory of its own. Over TCP (or IPC at a
-            shared path) a kernel's ports are picked free and bound only later, so notebooks started
-            at the same moment (parallel jobs, the tests) could pick the same one, and one kernel
-            died before it ran a cell."""
 
-            def __init__(self, **kwargs):
-                super().__init__(transport="ipc", ip=os.path.join(sockets, "kernel"), **kwargs)
+def _clear_kernel(kernel) -> None:
+    """Close the shared kernel's figures and clear its user namespace, so that a notebook sees nothing
+    of the one before (the modules stay imported: that is the saving)."""
+    from jupyter_core.utils import run_sync
 
-        papermill.execute_notebook(str(template), str(executed), parameters=parameters, kernel_name="python3",
-                                   cwd=".", progress_bar=False, log_output=True,
-                                   kernel_manager_class=IpcKernelManager)
-    notebook = nbformat.read(str(executed), as_version=4)
+    client = kernel.client()
+    client.start_channels()
+    try:
+        reply = run_sync(client.execute_interactive)(
+            "import matplotlib.pyplot as _plt\n_plt.close('all')\nget_ipython().run_line_magic('reset', '-f')",
+            silent=True, store_history=False)
+    finally:
+        client.stop_channels()
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"clearing the notebook kernel failed: {reply['content']}")
+
+
+def _export(run: NotebookRun) -> None:
+    """The executed notebook's copy in results/ and its HTML page without code."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(str(run.executed), as_version=4)
     for cell in notebook.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"  # papermill gives it a random id, which changed the page every run
-    with atomic_path(ipynb) as tmp:
+    with atomic_path(run.ipynb) as tmp:
         nbformat.write(notebook, str(tmp))
     # nbconvert's "basic" template with a few lines of style: its default (lab) template embeds about
     # 280 kB of CSS in every page, which was a fifth of the report at paper scale.
     body, _ = HTMLExporter(exclude_input=True, template_name="basic").from_notebook_node(notebook)
-    with atomic_path(html) as tmp:
-        tmp.write_text(html_page(Path(str(template)).stem, body), encoding="utf-8")
+    with atomic_path(run.html) as tmp:
+        tmp.write_text(html_page(Path(str(run.template)).stem, body), encoding="utf-8")
 
 
 def table_html(table: pd.DataFrame, title: str) -> str:
