@@ -226,29 +226,45 @@ def test_the_cohort_overview_counts_one_sessions_units_trials_and_spikes(tables)
     assert row["trial_aligned_spikes"] == 7 and row["median_rate_hz"] == 2.0 and row["median_short_isi_pct"] == 1.0
 
 
-def test_notebooks_run_on_kernels_that_talk_over_unix_sockets_so_parallel_ones_cannot_share_a_port(tmp_path):
-    # Over TCP two kernels started at once could pick the same free port; one died before it ran a cell.
-    import json
-    from concurrent.futures import ThreadPoolExecutor
-
+def _parameterised_notebook(path, code: str):
+    """A notebook template at `path`: a papermill parameters cell (x = 0), then `code`."""
     import nbformat
-
-    from vtc_imagery.report import execute_notebook
 
     notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
                                                                  "display_name": "Python 3"}})
     notebook.cells = [nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
-                      nbformat.v4.new_code_cell("from ipykernel.kernelapp import IPKernelApp\n"
-                                                "print(IPKernelApp.instance().transport, x)")]
-    template = tmp_path / "template.ipynb"
-    nbformat.write(notebook, template)
+                      nbformat.v4.new_code_cell(code)]
+    nbformat.write(notebook, path)
+    return path
+
+
+def _run_paths(tmp_path, k: int):
+    """A run's executed notebook, results copy and HTML page."""
+    return tuple(tmp_path / f"{name}{k}.{ext}" for name, ext in (("executed", "ipynb"), ("out", "ipynb"),
+                                                                   ("out", "html")))
+
+
+def _printed(ipynb) -> str:
+    """What the notebook's last cell printed."""
+    import json
+
+    return "".join(json.loads(ipynb.read_text())["cells"][-1]["outputs"][0]["text"])
+
+
+def test_notebooks_run_on_kernels_that_talk_over_unix_sockets_so_parallel_ones_cannot_share_a_port(tmp_path):
+    # Over TCP two kernels started at once could pick the same free port; one died before it ran a cell.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vtc_imagery.report import execute_notebook
+
+    template = _parameterised_notebook(tmp_path / "template.ipynb", "from ipykernel.kernelapp import IPKernelApp\n"
+                                                                    "print(IPKernelApp.instance().transport, x)")
 
     def run(k: int) -> str:
-        executed, ipynb, html = (tmp_path / f"{name}{k}.{ext}" for name, ext in
-                                  (("executed", "ipynb"), ("out", "ipynb"), ("out", "html")))
+        executed, ipynb, html = _run_paths(tmp_path, k)
         execute_notebook(template, executed, ipynb, html, {"x": k})
         assert html.exists()
-        return "".join(json.loads(ipynb.read_text())["cells"][-1]["outputs"][0]["text"])
+        return _printed(ipynb)
 
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(run, range(2))) == ["ipc 0\n", "ipc 1\n"]
@@ -256,44 +272,24 @@ def test_notebooks_run_on_kernels_that_talk_over_unix_sockets_so_parallel_ones_c
 
 def test_a_notebook_page_is_the_same_from_two_runs(tmp_path):
     # papermill gives its parameters cell a random id, which the page carried
-    import nbformat
-
     from vtc_imagery.report import execute_notebook
 
-    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                                 "display_name": "Python 3"}})
-    notebook.cells = [nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
-                      nbformat.v4.new_code_cell("print(x)")]
-    template = tmp_path / "template.ipynb"
-    nbformat.write(notebook, template)
+    template = _parameterised_notebook(tmp_path / "template.ipynb", "print(x)")
     pages = []
     for k in range(2):
-        executed, ipynb, html = (tmp_path / f"{name}{k}.{ext}" for name, ext in
-                                  (("executed", "ipynb"), ("out", "ipynb"), ("out", "html")))
+        executed, ipynb, html = _run_paths(tmp_path, k)
         execute_notebook(template, executed, ipynb, html, {"x": 3})
-        pages.append((tmp_path / f"out{k}.html").read_text())
+        pages.append(html.read_text())
     assert pages[0] == pages[1] and "injected-parameters" in pages[0]
 
 
 def test_the_notebooks_of_a_set_share_one_kernel_but_not_their_variables(tmp_path):
-    import json
-
-    import nbformat
-
     from vtc_imagery.report import NotebookRun, execute_notebooks
 
-    def template(name: str, code: str):
-        notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                                     "display_name": "Python 3"}})
-        notebook.cells = [nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
-                          nbformat.v4.new_code_cell(code)]
-        nbformat.write(notebook, tmp_path / name)
-        return tmp_path / name
-
-    first = template("first.ipynb", "import os\nleft_behind = x\nprint(os.getpid())")
-    second = template("second.ipynb", "import os\nprint(os.getpid(), 'left_behind' in dir(), x)")
-    runs = [NotebookRun(t, tmp_path / f"executed{k}.ipynb", tmp_path / f"out{k}.ipynb", tmp_path / f"out{k}.html",
-                        {"x": k + 5}) for k, t in enumerate((first, second))]
+    first = _parameterised_notebook(tmp_path / "first.ipynb", "import os\nleft_behind = x\nprint(os.getpid())")
+    second = _parameterised_notebook(tmp_path / "second.ipynb",
+                                     "import os\nprint(os.getpid(), 'left_behind' in dir(), x)")
+    runs = [NotebookRun(t, *_run_paths(tmp_path, k), {"x": k + 5}) for k, t in enumerate((first, second))]
     execute_notebooks(runs)
-    printed = ["".join(json.loads(r.ipynb.read_text())["cells"][-1]["outputs"][0]["text"]).split() for r in runs]
+    printed = [_printed(r.ipynb).split() for r in runs]
     assert printed[1] == [printed[0][0], "False", "6"] and all(r.html.exists() for r in runs)
