@@ -164,6 +164,21 @@ def test_same_seed_gives_the_same_session(ci_plan, ci_profile):
     assert not np.array_equal(a.spike_times[0], c.spike_times[0])
 
 
+def test_the_spikes_are_the_same_whatever_the_blas_threads(ci_profile):
+    """A product's last bit can depend on BLAS's thread count, and a spike time computed from it moved
+    by one sample between a 1-core and a 2-core run (this seed's imagery session, on an AMD EPYC)."""
+    from threadpoolctl import threadpool_limits
+
+    from vtc_imagery.simulate import plan_cohort
+
+    runs = []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            plan = plan_cohort(ci_profile, 5)
+            runs.append(simulate_session(plan, ci_profile, "sub-2_ses-2", 5).spike_times)
+    assert all(np.array_equal(x, y) for x, y in zip(*runs, strict=True))
+
+
 def test_null_overrides_plant_no_tuning_and_no_reactivation():
     from vtc_imagery.simulate import plan_cohort
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ..categories import CATEGORIES
 from .objects import ObjectSpace, scale_features, simulate_object_space
@@ -54,6 +55,9 @@ class CohortPlan:
     synthetic: pd.DataFrame  # one row per synthetic stimulus: session, stim_id, axis, step, features
 
 
+# One BLAS thread: a product's last bit can depend on the thread count, and a spike time or a planted
+# width computed from it would then differ between a 1-core and a 2-core run (seen on one spike).
+@threadpool_limits.wrap(limits=1)
 def plan_cohort(profile: CohortProfile, seed: int) -> CohortPlan:
     """Draw the object space, every unit's type and tuning, and the imagery/closed-loop designs."""
     rng = np.random.default_rng([seed, 0])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ..nwb.write import SessionRecord
 from .cohort import CohortPlan, realistic_drive, standardised_features, visual_drive
@@ -85,6 +86,7 @@ def trial_schedule(rng: np.random.Generator, profile: CohortProfile, kind: str, 
     return trials.astype({"stim_id": "int64", "block": "int64", "cue": "int64", "pairing": "int64"})
 
 
+@threadpool_limits.wrap(limits=1)  # the same spikes whatever the BLAS threads (see plan_cohort)
 def simulate_session(plan: CohortPlan, profile: CohortProfile, session_name: str, seed: int) -> SessionData:
     """Trials and spikes of one session; `seed` and the session's position fix the random stream."""
     order = list(plan.sessions.session_name).index(session_name)
