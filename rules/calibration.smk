@@ -44,6 +44,7 @@ rule calibration_cohort:
     params:
         profile=CALIBRATION["profile"],
         axis_null_scale=CALIBRATION["axis_null_scale"],
+        category_null_scale=CALIBRATION["category_null_scale"],
         simulation=config["simulation"],
         analysis=analysis_config(config),
     script:

@@ -15,7 +15,8 @@ def main(smk):
     out.parent.mkdir(parents=True, exist_ok=True)
     table = run_cohort(w.scenario, w.kind, int(w.seed), smk.params.profile, realism_from_config(smk.params.simulation),
                        AnalysisParams.from_config(smk.params.analysis),
-                       axis_null_scale=smk.params.axis_null_scale, workdir=out.parent)
+                       axis_null_scale=smk.params.axis_null_scale,
+                       category_null_scale=smk.params.category_null_scale, workdir=out.parent)
     write_parquet_atomic(table, out)
     print(table.groupby(["call", "rule", "truth"]).called.agg(["sum", "size"]).to_string())
 

@@ -48,6 +48,7 @@ def session_paths(ci_cohort, ci_profile) -> dict[str, Path]:
 
 CI_CONFIG = ["simulation={profile: ci, seed: 5}",
              "calibration={profile: ci, seeds: 1, model_replicates: 4, decoding_replicates: 4, axis_null_scale: 2,"
+             " category_null_scale: 1,"
              " scenarios: [realistic]}"]
 
 

@@ -8,9 +8,12 @@ cohort kinds, each the null or the planted truth of some calls:
   planted             the profile's planted fractions: power of every call; false positives of
                       `responsive` (planted non-responsive units), of `reactivated` (units not
                       planted reactivated) and of the `beyond category` reading of axis tuning
-                      (category-only units)
+                      (its few category-only units)
   no_tuning           calibration.axis_null_scale times the profile's VTC units, the responsive ones
                       responding to each object at random: false positives of `axis-tuned`
+  category_only       calibration.category_null_scale times the profile's VTC units, every one
+                      driven by its object's category alone: false positives of `axis-tuned beyond
+                      category`
   no_response         NULL_UNITS_SCALE times the profile's VTC units, none responsive and none
                       reactivated: false positives of `responsive` and `reactivated` in numbers
                       that can bound their rates near nominal (a few seconds of work per cohort)
@@ -77,7 +80,7 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "patient_heterogeneous": ("patient_tuning_sd", "patient_imagery_sd", "patient_fidelity_sd"),
     "realistic": tuple(NUISANCE_OFF),
 }
-KINDS = ("planted", "no_tuning", "no_response", "no_imagery_signal", "patient_slopes")
+KINDS = ("planted", "no_tuning", "category_only", "no_response", "no_imagery_signal", "patient_slopes")
 # Showing a unit call's rate within TOLERANCE x nominal at 0.05 takes a few hundred null units per
 # scenario; the planted cohorts hold a few dozen.
 NULL_UNITS_SCALE = 5
@@ -126,14 +129,20 @@ def kind_applies(kind: str, scenario: str, simulation: Realism) -> bool:
     return kind != "patient_slopes" or scenario_realism(scenario, simulation).patient_fidelity_sd > 0
 
 
-def cohort_profile(profile: str, kind: str, realism: Realism, axis_null_scale: int = 1):
+def cohort_profile(profile: str, kind: str, realism: Realism, axis_null_scale: int = 1,
+                   category_null_scale: int = 1):
     """The profile of one cohort kind (see the module docstring); a no_tuning cohort has
-    `axis_null_scale` times the profile's VTC units (calibration.axis_null_scale)."""
+    `axis_null_scale` times the profile's VTC units (calibration.axis_null_scale), a category_only
+    cohort `category_null_scale` times (calibration.category_null_scale)."""
     if kind == "planted":
         return get_profile(profile, realism=realism)
     if kind == "no_tuning":
         return get_profile(profile, realism=realism, null_tuning=True,
                            n_vtc_units=axis_null_scale * get_profile(profile).n_vtc_units)
+    if kind == "category_only":
+        return get_profile(profile, realism=realism, axis_tuned_fraction=0.0, other_responsive_fraction=1.0,
+                           reactivated_fraction=0.0, category_only=True,
+                           n_vtc_units=category_null_scale * get_profile(profile).n_vtc_units)
     if kind == "no_response":
         return get_profile(profile, realism=realism, axis_tuned_fraction=0.0, other_responsive_fraction=0.0,
                            reactivated_fraction=0.0, n_vtc_units=NULL_UNITS_SCALE * get_profile(profile).n_vtc_units)
@@ -148,17 +157,18 @@ def cohort_profile(profile: str, kind: str, realism: Realism, axis_null_scale: i
 def sessions_needed(kind: str) -> tuple[str, ...]:
     """Which session kinds a cohort kind analyses (the others carry none of its nulls)."""
     return {"planted": (SCREENING, IMAGERY), "no_response": (SCREENING, IMAGERY),
-            "no_tuning": (SCREENING,)}.get(kind, (IMAGERY,))
+            "no_tuning": (SCREENING,), "category_only": (SCREENING,)}.get(kind, (IMAGERY,))
 
 
 def run_cohort(scenario: str, kind: str, seed: int, profile: str, simulation: Realism,
-               params: AnalysisParams, *, axis_null_scale: int, workdir: str | Path | None = None,
-               unit_calls_only: bool = False) -> pd.DataFrame:
+               params: AnalysisParams, *, axis_null_scale: int, category_null_scale: int = 1,
+               workdir: str | Path | None = None, unit_calls_only: bool = False) -> pd.DataFrame:
     """Simulate one calibration cohort, analyse it as the workflow does, and return its outcomes
     (COLUMNS: one row per replicate of each call: unit, session or cohort; truth null|planted).
     `unit_calls_only` skips the mixed models (the fast subset of the tests). The imagery decoders are
     judged on simulated sessions instead (run_decoding_sessions): a cohort holds only a few."""
-    cohort = cohort_profile(profile, kind, scenario_realism(scenario, simulation), axis_null_scale)
+    cohort = cohort_profile(profile, kind, scenario_realism(scenario, simulation), axis_null_scale,
+                            category_null_scale)
     plan = plan_cohort(cohort, seed)
     wanted = [s for s in cohort.sessions() if s.kind in sessions_needed(kind)]
     with TemporaryDirectory(dir=workdir) as tmp:
@@ -296,6 +306,11 @@ def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, param
                 yield "axis-tuned", "shuffle", uid, "planted", bool(c)
             elif t == "category":
                 yield "axis-tuned beyond category", "shuffle within categories", uid, "null", bool(b)
+    if kind == "category_only":
+        beyond = sel.axis_tuned_beyond_category(units)
+        category = sel.vtc(units) & (planted_type == "category")
+        for uid, b in zip(units.unit_id[category], beyond[category], strict=True):
+            yield "axis-tuned beyond category", "shuffle within categories", uid, "null", bool(b)
     if kind == "no_tuning":
         responsive = sel.responsive(units) & sel.vtc(units)
         for uid, c in zip(units.unit_id[responsive], sel.axis_tuned(units)[responsive], strict=True):

@@ -6,7 +6,8 @@ Truth table `units` (one row per unit; SIMULATED ground truth):
   unit_id, session_name, subject, session, session_kind, unit_index, area, hemisphere, location,
   bundle, electrode: where the unit was recorded.
   unit_type: axis | category | exemplar | mixed (category plus exemplar; realistic cohort only) |
-    random (null_tuning) | none (not responsive). Units outside VTC: exemplar or none.
+    random (null_tuning) | none (not responsive); a category_only profile makes every responsive VTC
+    unit category. Units outside VTC: exemplar or none.
   baseline_hz: spontaneous rate; latency_s: planted response latency (mean over trials).
   peak_hz: largest drive above baseline over the 500 objects (Hz, at the response's transient).
   axis: planted axis, unit norm, as a direction in the per-dimension-normalised feature space
@@ -67,7 +68,7 @@ def plan_cohort(profile: CohortProfile, seed: int) -> CohortPlan:
     # The realistic cohort draws from its own stream, so the idealised cohort stays bit-identical.
     realistic = np.random.default_rng([seed, 3])
     if profile.realism.enabled:
-        units = plan_realistic_units(realistic, units, objects, profile.realism)
+        units = plan_realistic_units(realistic, units, objects, profile.realism, profile.category_only)
     x = standardised_features(objects.features, objects.features)
     subjects = {p.subject: (int(rng.integers(18, 66)), str(rng.choice(["M", "F"]))) for p in plans}
     sessions, synthetic = [], []
@@ -138,6 +139,8 @@ def _plan_units(rng: np.random.Generator, profile: CohortProfile, plans: list[Se
         # A cohort with no tuning at all: responsive units respond to each image at random,
         # independently of its features, so every call of axis tuning is a false positive.
         types[vtc & (types != NONE)] = RANDOM
+    if profile.category_only:
+        types[vtc & (types != NONE)] = CATEGORY
     units["unit_type"] = types.astype(str)
     units["baseline_hz"] = np.clip(rng.lognormal(np.log(3.0), 0.8, n), 0.3, 20.0)
     units["latency_s"] = np.clip(rng.normal(0.160, 0.025, n), 0.110, 0.230)
@@ -260,9 +263,10 @@ def normalised_direction(raw_axis: np.ndarray, features: np.ndarray) -> np.ndarr
 
 
 def plan_realistic_units(rng: np.random.Generator, units: pd.DataFrame, objects: ObjectSpace,
-                         realism: Realism) -> pd.DataFrame:
+                         realism: Realism, category_only: bool = False) -> pd.DataFrame:
     """Redraw the idealised plan's tuning with the realistic cohort's marginals, unit types and
-    per-patient effects (see the module docstring for the columns)."""
+    per-patient effects (see the module docstring for the columns); with `category_only`, every
+    responsive VTC unit without an axis keeps the category type."""
     units = units.copy()
     n = len(units)
     features = objects.features
@@ -270,6 +274,8 @@ def plan_realistic_units(rng: np.random.Generator, units: pd.DataFrame, objects:
     vtc = (units.area == "VTC").to_numpy()
     other = np.flatnonzero(vtc & np.isin(types, [EXEMPLAR, CATEGORY]))
     types[other] = rng.permutation(np.resize(np.array([EXEMPLAR, CATEGORY, MIXED]), len(other)))
+    if category_only:  # after the draw, so that the rest of the plan's stream is as without it
+        types[other] = CATEGORY
     units["unit_type"] = types.astype(str)
     subjects = np.array(sorted(units.subject.unique(), key=int))
     tuning_effect = np.exp(rng.normal(0.0, realism.patient_tuning_sd, len(subjects)))

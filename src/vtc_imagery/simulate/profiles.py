@@ -50,6 +50,9 @@ class CohortProfile:
     other_responsive_fraction: float = (456 - 367) / 714
     reactivated_fraction: float = 43 / 107
     null_tuning: bool = False  # responsive units respond at random, unrelated to the object features
+    # Responsive VTC units driven by their object's category alone (no axis or exemplar term): the null
+    # of axis tuning beyond category.
+    category_only: bool = False
     n_features: int = 50
     n_repetitions: int = 4
     stim_on_s: float = 0.2666
@@ -130,7 +133,8 @@ PROFILES: dict[str, CohortProfile] = {
 
 
 def get_profile(name: str, **overrides: float | bool | Realism | None) -> CohortProfile:
-    """The named profile, with any non-None overrides (fractions, null_tuning, realism) applied."""
+    """The named profile, with any non-None overrides (fractions, null_tuning, category_only, realism)
+    applied."""
     profile = PROFILES[name]
     changes = {k: v for k, v in overrides.items() if v is not None}
     return replace(profile, **changes) if changes else profile
