@@ -276,7 +276,7 @@ def test_axis_tuning_beyond_category_shows_no_excess_on_units_driven_by_their_ca
 
 
 @pytest.mark.parametrize("scenario", FAST_SCENARIOS)
-@pytest.mark.parametrize("call", ["responsive", "axis-tuned", "reactivated"])
+@pytest.mark.parametrize("call", ["responsive", "axis-tuned", "axis-tuned beyond category", "reactivated"])
 def test_the_default_call_finds_most_planted_units(fast_calibration, call, scenario):
     row = _default_row(fast_calibration, call, scenario)
     assert row.n_planted >= 5 and row.power >= POWER_FLOOR, f"{call} [{row.rule}] power {row.power:.2f}"

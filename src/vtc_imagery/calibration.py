@@ -302,8 +302,9 @@ def outcomes(kind: str, results: list[SessionResult], truth: pd.DataFrame, param
         beyond = sel.axis_tuned_beyond_category(units)
         vtc = sel.vtc(units)
         for uid, c, b, t in zip(units.unit_id[vtc], tuned[vtc], beyond[vtc], planted_type[vtc], strict=True):
-            if t == "axis":
+            if t == "axis":  # planted along an axis in the features (plus a category term): both calls' power
                 yield "axis-tuned", "shuffle", uid, "planted", bool(c)
+                yield "axis-tuned beyond category", "shuffle within categories", uid, "planted", bool(b)
             elif t == "category":
                 yield "axis-tuned beyond category", "shuffle within categories", uid, "null", bool(b)
     if kind == "category_only":
