@@ -328,6 +328,24 @@ def test_mixed_precision_counts_equal_double_precision_counts_including_undecide
     assert mixed.recomputed > 0 and double.recomputed == 0
 
 
+@pytest.mark.parametrize("precision", ["mixed", "double"])
+def test_a_shuffle_that_leaves_the_responses_unchanged_ties_and_counts_against_the_unit(precision):
+    """A unit responding to one image of a 20-image category: about 1 in 20 within-category shuffles keep
+    that image in place, so about 1 in 20 tie with the observed statistic (> for none of them, >= for
+    all), and the pooled p cannot fall below about 1/20. Computed by different products, ties once fell
+    on either side of the comparison in mixed precision (p = 0.0001)."""
+    rng = np.random.default_rng(3)
+    categories = np.repeat(["small", "large"], [20, 180])
+    basis = ax.shuffle_basis(ax.scale_features(rng.normal(size=(200, 30))))
+    responses = np.zeros((200, 20))
+    responses[np.arange(20), np.arange(20)] = 1.0  # unit j responds to image j of the small category
+    counts = ax.shuffle_test(ax.category_residuals(responses, categories), basis,
+                             ax.permutation_repeats(rng, categories, 4, 500), precision=precision)
+    ties = (counts.reach - counts.exceed).sum(axis=0) / 2000
+    assert np.all((ties > 0.03) & (ties < 0.075)), ties
+    assert counts.pooled_pvalue().min() > 0.03
+
+
 def test_permutations_are_uniform_and_a_row_with_tied_keys_is_redrawn():
     # 8-bit words leave 6 random bits for 4 indices: ~9% of rows tie, which sorting would leave in
     # index order (biased towards the identity) if they were not redrawn.

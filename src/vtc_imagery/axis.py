@@ -412,10 +412,18 @@ def observed_correlation(responses: np.ndarray, basis: ShuffleBasis) -> np.ndarr
     return cc if np.ndim(responses) > 1 else float(cc)
 
 
+# A shuffle whose statistic lies within TIE_RTOL x the observed one of it ties with it: it counts as
+# reaching (>=) but not exceeding (>). A shuffle that leaves the responses unchanged (within categories,
+# a sparse unit's few non-zero images kept in place) has the observed statistic exactly, but computed by
+# another product its last bits differ and fell on either side of the comparison: a one-image unit in a
+# 29-image category had p = 0.0001 instead of about 1/29 in mixed precision. Rounding is ~1e-13 relative.
+TIE_RTOL = 1e-10
+
+
 def _exceedances(moments: _ShuffledMoments, f: np.ndarray, basis: ShuffleBasis, perms: np.ndarray,
                  observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per unit, the permutations whose correlation is > and >= the observed one, (n_units,) each,
-    and the number of comparisons recomputed in float64.
+    """Per unit, the permutations whose correlation is > and >= the observed one (ties within
+    TIE_RTOL), (n_units,) each, and the number of comparisons recomputed in float64.
 
     `moments` computes in float64 (every correlation then in float64) or in float32 (half the
     time), with a rigorous bound on its error; only the comparisons the bound leaves undecided are
@@ -427,9 +435,11 @@ def _exceedances(moments: _ShuffledMoments, f: np.ndarray, basis: ShuffleBasis, 
     """
     norm2 = (f**2).sum(axis=1)  # (u,)
     num, den = moments(perms)  # (k, u)
+    tie = TIE_RTOL * np.abs(observed)  # (u,)
+    above_tie, below_tie = observed + tie, observed - tie
     if moments.dtype == np.float64:
         cc = _correlation(num, den, norm2)
-        return np.count_nonzero(cc > observed, axis=0), np.count_nonzero(cc >= observed, axis=0), 0
+        return np.count_nonzero(cc > above_tie, axis=0), np.count_nonzero(cc >= below_tie, axis=0), 0
     n = f.shape[1]
     gamma = (n + 2) * _U32 / (1 - (n + 2) * _U32)
     scale = np.sqrt(norm2)
@@ -441,8 +451,8 @@ def _exceedances(moments: _ShuffledMoments, f: np.ndarray, basis: ShuffleBasis, 
         low = np.maximum(size - delta, 0) ** 2 / ((spread + reach) * scale) * (1 - slack)
         high = (size + delta) ** 2 / (np.maximum(spread - reach, 0) * scale) * (1 + slack)
     high = np.where(np.isfinite(high), high, np.inf)
-    above = low > observed
-    undecided = ~above & ~(high < observed)
+    above = low > above_tie
+    undecided = ~above & ~(high < below_tie)
     greater = np.count_nonzero(above, axis=0)
     at_least = greater.copy()
     which, units = np.nonzero(undecided)
@@ -450,8 +460,8 @@ def _exceedances(moments: _ShuffledMoments, f: np.ndarray, basis: ShuffleBasis, 
         w = np.take_along_axis(f[units], perms[which].astype(np.intp), axis=1) @ basis.rotated  # (m, d), float64
         w *= w
         cc = _correlation(w.sum(axis=1), w @ basis.eigenvalues, norm2[units])
-        np.add.at(greater, units, cc > observed[units])
-        np.add.at(at_least, units, cc >= observed[units])
+        np.add.at(greater, units, cc > above_tie[units])
+        np.add.at(at_least, units, cc >= below_tie[units])
     return greater, at_least, len(units)
 
 
@@ -474,7 +484,8 @@ class ShuffleCounts:
 
     observed (n_units,): the statistic of the true pairing; exceed (n_repeats, n_units): shuffles
     whose statistic is strictly greater (the authors' count); reach (n_repeats, n_units): shuffles
-    whose statistic is greater or equal (the count of an exact Monte Carlo p-value); recomputed: the
+    whose statistic is greater or equal (the count of an exact Monte Carlo p-value); ties are within
+    TIE_RTOL of the observed statistic; recomputed: the
     comparisons that float32 left undecided and float64 decided (0 in double precision).
     """
 
