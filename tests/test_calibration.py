@@ -82,14 +82,43 @@ def test_the_exact_interval_is_clopper_pearson():
     assert exact_interval(0, 20)[0] == 0.0 and np.isnan(exact_interval(0, 0)[0])
 
 
-def test_a_rate_above_nominal_exceeds_one_shown_near_it_is_calibrated_and_too_few_replicates_are_inconclusive():
+def test_a_rate_above_nominal_exceeds_and_one_shown_near_it_is_calibrated():
     table = calibration_table(pd.concat([outcomes("responsive", 30, 200), outcomes("reactivated", 10, 400),
-                                         outcomes("axis-tuned", 0, 20)]),
+                                         outcomes("axis-tuned", 9, 100)]),
                               {"responsive": 0.05, "reactivated": 0.05, "axis-tuned": 0.05}, {})
     verdict = table.set_index("call").verdict
     assert verdict["responsive"] == "exceeds"  # 15%: interval 10-21%
     assert verdict["reactivated"] == "calibrated"  # 2.5%: upper bound 4.5% <= 2 x 5%
-    assert verdict["axis-tuned"] == "inconclusive"  # 0 of 20: upper bound 17% could still be above 2 x 5%
+    assert verdict["axis-tuned"] == "inconclusive"  # 9%: above 5% by chance or not, and up to 16%
+
+
+def test_nulls_too_few_for_even_no_false_positive_to_show_the_rate_are_said_to_be_so():
+    row = calibration_table(outcomes("axis-tuned", 0, 20), {"axis-tuned": 0.05}, {}).iloc[0]
+    assert row.verdict == "too few nulls"  # 0 of 20: upper bound 17% could still be above 2 x 5%
+
+
+def test_a_rule_exactly_at_its_level_is_flagged_in_no_more_runs_than_the_excess_level():
+    """Six scenarios of 416 nulls at a rate equal to the nominal 0.01, in 600 simulated runs: per row,
+    an excess would be read in about 2% of runs, so in about 11% of runs in some scenario; the
+    adjustment over a rule's scenarios keeps that at EXCESS_LEVEL (0.025; bound: 3 Monte Carlo SEs)."""
+    from vtc_imagery.calibration import EXCESS_LEVEL
+
+    rng = np.random.default_rng(7)
+    runs, n = 600, 416
+    hits = rng.binomial(n, 0.01, size=(runs, len(SCENARIOS)))
+    table = calibration_table(pd.concat([outcomes("axis-tuned", int(k), n, scenario=scenario).assign(rule=f"run{r}")
+                                         for r in range(runs) for k, scenario in zip(hits[r], SCENARIOS, strict=True)]),
+                              {"axis-tuned": 0.01}, {})
+    flagged = table.groupby("rule").verdict.apply(lambda v: (v == "exceeds").any()).mean()
+    assert flagged <= EXCESS_LEVEL + 3 * np.sqrt(EXCESS_LEVEL * (1 - EXCESS_LEVEL) / runs), flagged
+
+
+def test_a_doubled_rate_in_one_scenario_is_detected_beside_five_at_nominal():
+    null = [outcomes("axis-tuned", 10, 1000, scenario=s) for s in list(SCENARIOS)[:5]]
+    table = calibration_table(pd.concat([*null, outcomes("axis-tuned", 30, 1000, scenario="realistic")]),
+                              {"axis-tuned": 0.01}, {}).set_index("scenario")
+    assert table.verdict["realistic"] == "exceeds" and (table.verdict.drop("realistic") == "calibrated").all()
+    assert table.fpr_p_adjusted["realistic"] == pytest.approx(6 * table.fpr_p["realistic"])
 
 
 def test_power_comes_from_planted_replicates_only():
@@ -265,7 +294,7 @@ def test_the_axis_tuning_test_holds_its_false_positive_rate_at_nominal(fast_cali
 
 def test_axis_tuning_beyond_category_shows_no_excess_on_units_driven_by_their_category_alone(fast_calibration):
     """Judged at the same alpha (0.01). Its pooled p gives it a rate at its level, which a few hundred
-    nulls cannot show within 2 x 0.01 (that takes about 1,500); they do detect an excess like the
+    nulls cannot show within 2 x 0.01 (that takes about 1,600); they do detect an excess like the
     authors' test's, whose null (no dependence on the features) calls 97-98% of such units axis-tuned."""
     row = _default_row(fast_calibration, "axis-tuned beyond category", AXIS_NULL_SCENARIO)
     assert row.n_null >= MIN_AXIS_NULLS, "too few null replicates to bound the rate"

@@ -57,6 +57,7 @@ import pandas as pd
 from . import selection as sel
 from .imagery_decoding import across_conditions_test, within_imagery_test
 from .intervals import exact_interval
+from .lazy import stats
 from .models import imagery_objects_data
 from .objects import read_object_space, stimulus_ids
 from .pipeline import AnalysisParams, SessionResult, analyse_session, imagery_model_tests, model_test_pvalues
@@ -109,9 +110,14 @@ AUTHORS_DECODER_SHARE = 0.2
 DECODING_SEED_OFFSET = 2_000_000  # far from the cohorts' and the model tables' seeds
 NEVER_DEFAULT = (PREVIOUS_MODEL_RULE, AUTHORS_DECODER_RULE)  # rows beside the default, for comparison
 # A call is shown calibrated when its rate's upper 95% bound is at most this multiple of nominal; at
-# nominal 0.05 that takes about 300 null replicates with none in excess, at 0.01 about 1,500.
+# a rate exactly at nominal 0.05 that takes about 300 null replicates (a 90% chance), at 0.01 about 1,600.
 TOLERANCE = 2.0
+EXCESS_LEVEL = 0.025  # one-sided, family-wise over a rule's scenarios
+TOO_FEW = "too few nulls"  # not even zero false positives would show the rate within TOLERANCE x nominal
 MODEL_LEVEL = DECODING_LEVEL = 0.05  # the level at which the cohort and session tests are read (the paper's)
+TABLE_COLUMNS = ["call", "rule", "default", "scenario", "nominal", "n_null", "false_positives", "fpr", "fpr_low",
+                 "fpr_high", "fpr_p", "fpr_p_adjusted", "n_planted", "power", "power_low", "power_high", "verdict",
+                 "n_seeds", "simulated"]
 COLUMNS = ["scenario", "kind", "seed", "call", "rule", "replicate", "truth", "called"]
 
 
@@ -355,13 +361,34 @@ def default_rules(params: AnalysisParams) -> dict[str, str]:
     return {"responsive": params.screening.responsive_rule, "reactivated": params.reactivation.rule}
 
 
+def excess_pvalue(false_positives: int, n_null: int, level: float) -> float:
+    """One-sided exact binomial p that a rate at `level` gives at least `false_positives` of
+    `n_null` (NaN without nulls): the evidence that the rate is above its level."""
+    return float(stats.binom.sf(false_positives - 1, n_null, level)) if n_null else float("nan")
+
+
+def holm(pvalues: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (NaN entries stay NaN, outside the family)."""
+    p = np.asarray(pvalues, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    tested = np.flatnonzero(np.isfinite(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m = len(order)
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    return adjusted
+
+
 def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defaults: Mapping[str, str],
                       simulated: bool = True) -> pd.DataFrame:
     """Per call, rule and scenario: false-positive rate over the null replicates with its exact 95%
-    interval, power over the planted ones with its interval, the nominal level, and the verdict:
-    `exceeds` when the interval lies above the nominal level (a detected excess), `calibrated` when
-    it lies at or below TOLERANCE x nominal (the rate is shown to be near or below nominal),
-    `inconclusive` otherwise (too few replicates to tell), `untested` without null replicates."""
+    interval, power over the planted ones with its interval, the nominal level, the one-sided p of
+    an excess over nominal (fpr_p) and its Holm adjustment over the rule's scenarios
+    (fpr_p_adjusted), and the verdict:
+    `exceeds` when the adjusted p is below EXCESS_LEVEL (an excess detected in some scenario, with
+    the rule's several scenarios allowed for), `calibrated` when the rate's upper 95% bound is at
+    most TOLERANCE x nominal (the rate is shown to be near or below nominal), `too few nulls` when
+    not even zero false positives could show that, `inconclusive` otherwise, `untested` without
+    null replicates."""
     rows = []
     for (call, rule, scenario), part in outcomes.groupby(["call", "rule", "scenario"], sort=False):
         null, planted = part[part.truth == "null"], part[part.truth == "planted"]
@@ -369,18 +396,32 @@ def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defau
         kp, m = int(planted.called.sum()), len(planted)
         low, high = exact_interval(k, n)
         plow, phigh = exact_interval(kp, m)
-        level = levels[call]
-        verdict = ("untested" if n == 0 else "exceeds" if low > level
-                   else "calibrated" if high <= TOLERANCE * level else "inconclusive")
         rows.append(dict(call=call, rule=rule, default=defaults.get(call, rule) == rule and rule not in NEVER_DEFAULT,
                          scenario=scenario,
-                         nominal=level, n_null=n, false_positives=k, fpr=k / n if n else np.nan, fpr_low=low,
-                         fpr_high=high, n_planted=m, power=kp / m if m else np.nan, power_low=plow,
-                         power_high=phigh, verdict=verdict, n_seeds=part.seed.nunique(), simulated=simulated))
+                         nominal=levels[call], n_null=n, false_positives=k, fpr=k / n if n else np.nan, fpr_low=low,
+                         fpr_high=high, fpr_p=excess_pvalue(k, n, levels[call]), n_planted=m,
+                         power=kp / m if m else np.nan, power_low=plow, power_high=phigh,
+                         n_seeds=part.seed.nunique(), simulated=simulated))
     table = pd.DataFrame(rows)
+    # Every row is a test of "rate <= nominal" at 2.5% one-sided (the side of the printed 95%
+    # interval); a rule exactly at its level would otherwise be flagged somewhere in one run of its
+    # six scenarios about one time in seven. Holm over a rule's scenarios keeps that at 2.5%.
+    table["fpr_p_adjusted"] = table.groupby(["call", "rule"], sort=False).fpr_p.transform(holm)
+    table["verdict"] = [_verdict(r.n_null, r.fpr_high, r.fpr_p_adjusted, r.nominal) for r in table.itertuples()]
     order = {s: i for i, s in enumerate(SCENARIOS)}
+    table = table[TABLE_COLUMNS]
     return table.sort_values(["call", "rule", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
                              kind="stable").reset_index(drop=True)
+
+
+def _verdict(n_null: int, fpr_high: float, fpr_p_adjusted: float, level: float) -> str:
+    if n_null == 0:
+        return "untested"
+    if fpr_p_adjusted < EXCESS_LEVEL:
+        return "exceeds"
+    if fpr_high <= TOLERANCE * level:
+        return "calibrated"
+    return TOO_FEW if exact_interval(0, n_null)[1] > TOLERANCE * level else "inconclusive"
 
 
 def analysis_config(config: Mapping[str, Any]) -> dict[str, Any]:
