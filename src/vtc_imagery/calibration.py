@@ -386,7 +386,8 @@ def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defau
     (fpr_p_adjusted), and the verdict:
     `exceeds` when the adjusted p is below EXCESS_LEVEL (an excess detected in some scenario, with
     the rule's several scenarios allowed for), `calibrated` when the rate's upper 95% bound is at
-    most TOLERANCE x nominal (the rate is shown to be near or below nominal), `too few nulls` when
+    most TOLERANCE x nominal and its lower bound at most nominal (the rate is shown to be near or below
+    nominal), `too few nulls` when
     not even zero false positives could show that, `inconclusive` otherwise, `untested` without
     null replicates."""
     rows = []
@@ -404,22 +405,25 @@ def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defau
                          n_seeds=part.seed.nunique(), simulated=simulated))
     table = pd.DataFrame(rows)
     # Every row is a test of "rate <= nominal" at 2.5% one-sided (the side of the printed 95%
-    # interval); a rule exactly at its level would otherwise be flagged somewhere in one run of its
-    # six scenarios about one time in seven. Holm over a rule's scenarios keeps that at 2.5%.
+    # interval); read row by row, a rule exactly at its level is flagged somewhere in its six scenarios
+    # in 5-12% of runs (5.9% at 416 nulls and 0.01). Holm over a rule's scenarios keeps that at 2.5%.
     table["fpr_p_adjusted"] = table.groupby(["call", "rule"], sort=False).fpr_p.transform(holm)
-    table["verdict"] = [_verdict(r.n_null, r.fpr_high, r.fpr_p_adjusted, r.nominal) for r in table.itertuples()]
+    table["verdict"] = [_verdict(r.n_null, r.fpr_low, r.fpr_high, r.fpr_p_adjusted, r.nominal)
+                        for r in table.itertuples()]
     order = {s: i for i, s in enumerate(SCENARIOS)}
     table = table[TABLE_COLUMNS]
     return table.sort_values(["call", "rule", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
                              kind="stable").reset_index(drop=True)
 
 
-def _verdict(n_null: int, fpr_high: float, fpr_p_adjusted: float, level: float) -> str:
+def _verdict(n_null: int, fpr_low: float, fpr_high: float, fpr_p_adjusted: float, level: float) -> str:
     if n_null == 0:
         return "untested"
     if fpr_p_adjusted < EXCESS_LEVEL:
         return "exceeds"
-    if fpr_high <= TOLERANCE * level:
+    # Not calibrated while the row's own interval lies above nominal (with thousands of nulls a rate of
+    # 1.2 x nominal can do that within 2 x nominal), even where the rule's other scenarios excuse it.
+    if fpr_high <= TOLERANCE * level and fpr_low <= level:
         return "calibrated"
     return TOO_FEW if exact_interval(0, n_null)[1] > TOLERANCE * level else "inconclusive"
 

@@ -14,8 +14,8 @@ from .calibration import SCENARIOS
 
 def calibration_figure(table: pd.DataFrame) -> plt.Figure:
     """Two panels sharing one row per (call, rule): the false-positive rate with its 95% interval
-    per scenario against the call's nominal level (short black bar), and the power. Default rules
-    are marked with an asterisk; the title says SIMULATED."""
+    per scenario against the call's nominal level (short black bar), a red cross where the verdict
+    is `exceeds`, and the power. Default rules are marked with an asterisk; the title says SIMULATED."""
     rows = table[["call", "rule", "default", "nominal"]].drop_duplicates(["call", "rule"]).reset_index(drop=True)
     labels = [f"{r.call} [{r.rule}]{' *' if r.default else ''}" for r in rows.itertuples()]
     y_of = {(r.call, r.rule): i for i, r in enumerate(rows.itertuples())}
@@ -31,12 +31,15 @@ def calibration_figure(table: pd.DataFrame) -> plt.Figure:
             v = value.to_numpy(float)
             err = np.vstack([v - low.to_numpy(float), high.to_numpy(float) - v])
             ax.errorbar(v, y, xerr=err, fmt="o", ms=4, color=colour, label=s, elinewidth=1)
+        flagged = (part.verdict == "exceeds").to_numpy()
+        fpr_ax.scatter(part.fpr.to_numpy(float)[flagged], y[flagged], marker="x", s=60, color="red", zorder=3)
     for r in rows.itertuples():
         i = y_of[(r.call, r.rule)]
         fpr_ax.plot([r.nominal, r.nominal], [i - 0.4, i + 0.4], color="black", lw=2)
     fpr_ax.set_xscale("symlog", linthresh=0.01)
     fpr_ax.set_xlim(0, 1)
-    fpr_ax.set_xlabel("false-positive rate (null replicates), 95% interval; black bar: nominal level")
+    fpr_ax.set_xlabel("false-positive rate (null replicates), 95% interval;\n"
+                      "black bar: nominal level; red cross: verdict exceeds")
     power_ax.set_xlim(0, 1)
     power_ax.set_xlabel("power (planted replicates), 95% interval")
     fpr_ax.set_yticks(range(len(rows)), labels)
