@@ -69,7 +69,7 @@ def test_validation_reports_the_latency_bias_per_latency_source_on_called_and_pl
                             latency_source=["bursts", "bursts", "psth", "", "bursts", ""])
     truth = pd.DataFrame(dict(unit_id=[f"u{i}" for i in range(6)],
                               unit_type=["axis", "axis", "category", "none", "axis", "none"],
-                              axis=[np.zeros(2)] * 6, latency_s=[0.160, 0.160, 0.180, 0.150, 0.1, 0.150]))
+                              axis=[np.ones(2)] * 6, latency_s=[0.160, 0.160, 0.180, 0.150, 0.1, 0.150]))
     table = perception_validation(units, truth).set_index("metric")
     assert table.loc["latency bias (bursts), ms", "value"] == pytest.approx(0.0)  # +10 and -10 (u4 is not VTC)
     assert table.loc["latency bias (bursts), ms", "n_units"] == 2
