@@ -122,6 +122,18 @@ def test_a_rate_shown_within_twice_nominal_but_above_nominal_is_not_calibrated()
     assert rows.fpr_low["poisson"] > 0.05 and rows.verdict["poisson"] != "calibrated"
 
 
+def test_the_holm_adjustment_is_statsmodels_with_rows_without_nulls_left_out():
+    from statsmodels.stats.multitest import multipletests
+
+    from vtc_imagery.calibration import holm
+
+    p = np.array([0.01, np.nan, 0.04, 0.01, 0.5, 0.03])
+    tested = np.isfinite(p)
+    adjusted = holm(p)
+    assert np.isnan(adjusted[~tested]).all()
+    np.testing.assert_allclose(adjusted[tested], multipletests(p[tested], method="holm")[1])
+
+
 def test_a_doubled_rate_in_one_scenario_is_detected_beside_five_at_nominal():
     null = [outcomes("axis-tuned", 10, 1000, scenario=s) for s in list(SCENARIOS)[:5]]
     table = calibration_table(pd.concat([*null, outcomes("axis-tuned", 30, 1000, scenario="realistic")]),

@@ -383,13 +383,11 @@ def calibration_table(outcomes: pd.DataFrame, levels: Mapping[str, float], defau
     """Per call, rule and scenario: false-positive rate over the null replicates with its exact 95%
     interval, power over the planted ones with its interval, the nominal level, the one-sided p of
     an excess over nominal (fpr_p) and its Holm adjustment over the rule's scenarios
-    (fpr_p_adjusted), and the verdict:
-    `exceeds` when the adjusted p is below EXCESS_LEVEL (an excess detected in some scenario, with
-    the rule's several scenarios allowed for), `calibrated` when the rate's upper 95% bound is at
-    most TOLERANCE x nominal and its lower bound at most nominal (the rate is shown to be near or below
-    nominal), `too few nulls` when
-    not even zero false positives could show that, `inconclusive` otherwise, `untested` without
-    null replicates."""
+    (fpr_p_adjusted), and the verdict: `exceeds` when the adjusted p is below EXCESS_LEVEL (an
+    excess detected in some scenario, with the rule's several scenarios allowed for), `calibrated`
+    when the rate's upper 95% bound is at most TOLERANCE x nominal and its lower bound at most
+    nominal (the rate is shown to be near or below nominal), `too few nulls` when not even zero
+    false positives could show that, `inconclusive` otherwise, `untested` without null replicates."""
     rows = []
     for (call, rule, scenario), part in outcomes.groupby(["call", "rule", "scenario"], sort=False):
         null, planted = part[part.truth == "null"], part[part.truth == "planted"]
